@@ -1,0 +1,1 @@
+"""discovery: rapid discovery of households in hardship (lifecycle stage 1)."""

@@ -1,0 +1,1 @@
+"""discovery's domain: plain Python, no I/O."""

@@ -1,0 +1,1 @@
+"""identification: precise identification of households (lifecycle stage 2)."""

@@ -1,0 +1,1 @@
+"""identification's HTTP API."""

@@ -1,0 +1,9 @@
+"""identification's settings (environment prefix IDENTIFICATION_)."""
+from pydantic_settings import SettingsConfigDict
+
+from shared.config import ServiceSettings
+
+
+class Settings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="IDENTIFICATION_", extra="ignore")
+    service_name: str = "identification"

@@ -1,0 +1,1 @@
+"""identification's domain: plain Python, no I/O."""

@@ -1,0 +1,95 @@
+"""Transactional outbox: events are written with the state change and published afterwards by a relay, in order."""
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import datetime, timezone
+
+from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from shared.contracts import ContractRegistry
+from shared.envelope import CONTENT_TYPE, Event
+from shared.kafka_io import topic_for
+from shared.messaging_tables import MessagingTables
+from shared.observability import EVENTS_PUBLISHED, OUTBOX_BACKLOG, correlation_id
+
+log = logging.getLogger(__name__)
+
+
+class OutboxWriter:
+    """Appends events to the service's outbox inside the caller's transaction; every event is checked against its contract first."""
+
+    def __init__(self, tables: MessagingTables, registry: ContractRegistry, topic_prefix: str = ""):
+        self.tables, self.registry, self.topic_prefix = tables, registry, topic_prefix
+
+    def add(self, session: Session, event: Event) -> Event:
+        if event.correlationid is None and correlation_id.get():
+            event = Event(**{**event.__dict__, "correlationid": correlation_id.get()})
+        payload = event.to_bytes()
+        self.registry.validate(event.envelope())
+        session.execute(insert(self.tables.outbox).values(
+            event_id=event.id, event_type=event.type, topic=topic_for(event.type, self.topic_prefix),
+            key=event.subject, payload=payload))
+        return event
+
+
+class OutboxRelay:
+    """Publishes unsent outbox rows in id order (key = household id), then marks them sent.
+
+    A crash after the send and before the mark sends the rows again; consumers' inboxes absorb that.
+    On PostgreSQL rows are locked with SKIP LOCKED, so a second relay can take over safely.
+    """
+
+    def __init__(self, service: str, engine: Engine, tables: MessagingTables, producer, batch_size: int = 500,
+                 send_timeout_s: float = 30.0):
+        self.service, self.engine, self.outbox = service, engine, tables.outbox
+        self.producer, self.batch_size, self.send_timeout_s = producer, batch_size, send_timeout_s
+
+    def publish_batch(self) -> int:
+        o = self.outbox
+        with self.engine.connect() as conn:
+            query = select(o.c.id, o.c.topic, o.c.key, o.c.payload).where(o.c.sent_at.is_(None)).order_by(o.c.id).limit(self.batch_size)
+            if self.engine.dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            rows = conn.execute(query).all()
+            if not rows:
+                conn.rollback()
+                return 0
+            ids = [r.id for r in rows]
+            try:
+                futures = [self.producer.send(r.topic, key=r.key.encode(), value=bytes(r.payload),
+                                              headers=[("content-type", CONTENT_TYPE.encode())]) for r in rows]
+                self.producer.flush(timeout=self.send_timeout_s)
+                for f in futures:
+                    f.get(timeout=self.send_timeout_s)
+            except Exception as exc:
+                conn.rollback()
+                conn.execute(update(o).where(o.c.id.in_(ids)).values(attempts=o.c.attempts + 1, last_error=str(exc)[:2000]))
+                conn.commit()
+                raise
+            conn.execute(update(o).where(o.c.id.in_(ids)).values(sent_at=datetime.now(timezone.utc)))
+            conn.commit()
+        for r in rows:
+            EVENTS_PUBLISHED.labels(self.service, r.topic).inc()
+        return len(rows)
+
+    def backlog(self) -> int:
+        with self.engine.connect() as conn:
+            n = conn.execute(select(func.count()).select_from(self.outbox).where(self.outbox.c.sent_at.is_(None))).scalar_one()
+        OUTBOX_BACKLOG.labels(self.service).set(n)
+        return n
+
+    def run(self, stop: threading.Event, idle_seconds: float = 0.2, max_backoff_s: float = 5.0) -> None:
+        backoff = idle_seconds
+        while not stop.is_set():
+            try:
+                sent = self.publish_batch()
+                backoff = idle_seconds
+                if sent == 0:
+                    self.backlog()
+                    stop.wait(idle_seconds)
+            except Exception as exc:  # broker or database away: keep the rows, retry with back-off
+                log.warning("outbox relay could not publish; will retry", extra={"error": str(exc)})
+                stop.wait(backoff)
+                backoff = min(max_backoff_s, backoff * 2)
