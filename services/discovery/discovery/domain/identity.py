@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from stdnum import exceptions as stdnum_errors
+from stdnum import numdb
 from stdnum.cn import ric
 
 # GB/T 2260 province-level codes (first two digits of every division code and resident ID number).
@@ -19,12 +20,22 @@ class IdentityRuleBroken(ValueError):
         super().__init__(message)
 
 
+def known_county(code: str) -> bool:
+    """A county code that GB/T 2260 has ever assigned (python-stdnum's table).
+
+    Not tied to the birth year as stdnum's own validate() is: a number keeps the code of the place and time it was
+    issued, so a person born before a county was renamed can hold the new code; refusing them would refuse real people.
+    """
+    info = {k: v for _part, props in numdb.get("cn/loc").info(code) for k, v in props.items()}
+    return "county" in info
+
+
 def check_resident_id(value: str) -> str:
     """Returns the normalised 18-character resident ID number, or raises naming the broken rule.
 
-    Uses python-stdnum's cn.ric: length and characters, the birth date, and the ISO 7064 MOD 11-2 check digit.
+    Uses python-stdnum's cn.ric for the ISO 7064 MOD 11-2 check digit, the birth date and the county table.
     """
-    number = ric.compact(value or "")
+    number = ric.compact((value or "").replace(" ", ""))
     if len(number) != 18:
         raise IdentityRuleBroken("id_number_length", "a resident ID number has 18 characters",
                                  "居民身份证号码必须为 18 位")
@@ -34,16 +45,17 @@ def check_resident_id(value: str) -> str:
     if number[:2] not in PROVINCE_CODES:
         raise IdentityRuleBroken("id_number_region", "the first two digits must be a province code",
                                  "前两位必须是有效的省级行政区划代码")
-    try:
-        ric.validate(number)
-    except stdnum_errors.InvalidChecksum:
+    if number[-1] != ric.calc_check_digit(number):
         raise IdentityRuleBroken("id_number_checksum", "the check digit (ISO 7064 MOD 11-2) does not match",
-                                 "校验码（ISO 7064 MOD 11-2）不正确") from None
-    except stdnum_errors.InvalidComponent:
+                                 "校验码（ISO 7064 MOD 11-2）不正确")
+    try:
+        ric.get_birth_date(number)
+    except stdnum_errors.ValidationError:
         raise IdentityRuleBroken("id_number_birth_date", "characters 7-14 must be a real birth date",
                                  "第 7-14 位必须是有效的出生日期") from None
-    except stdnum_errors.ValidationError:
-        raise IdentityRuleBroken("id_number_format", "not a valid resident ID number", "不是有效的居民身份证号码") from None
+    if not known_county(number[:6]):
+        raise IdentityRuleBroken("id_number_region", "characters 1-6 must be a county code (GB/T 2260)",
+                                 "前 6 位必须是有效的县级行政区划代码（GB/T 2260）")
     return number
 
 
@@ -59,6 +71,9 @@ def check_division_code(value: str) -> str:
     if code[2:6] == "0000":
         raise IdentityRuleBroken("division_code_level", "must name at least a county, not a whole province",
                                  "至少精确到县级，不能只填省级代码")
+    if not known_county(code[:6]):
+        raise IdentityRuleBroken("division_code_county", "the first six digits must be a county code (GB/T 2260)",
+                                 "前 6 位必须是有效的县级行政区划代码（GB/T 2260）")
     return code
 
 

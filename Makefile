@@ -1,0 +1,47 @@
+# The two commands a new user needs: `make run` and `make test`. Everything else is a step they call.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+SERVICES := discovery identification
+export PYTHONPATH := $(CURDIR):$(CURDIR)/services/discovery:$(CURDIR)/services/identification
+
+.PHONY: run test bench setup kafka-jars postgres openapi demo clean help
+
+help:
+	@echo "make run    - set up and run the broker and every service (Ctrl-C stops all)"
+	@echo "make test   - set up and run the whole suite on a real Kafka broker and PostgreSQL"
+	@echo "make bench  - raw Kafka vs outbox->Kafka->inbox pipeline throughput"
+	@echo "make openapi - re-export contracts/openapi/*.json from the running code"
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	@touch $@
+
+kafka-jars:
+	@deploy/kafka.sh fetch
+
+postgres:
+	@deploy/postgres.sh ensure
+
+run: setup kafka-jars
+	@deploy/run.sh
+
+test: setup kafka-jars postgres
+	@deploy/test.sh
+
+bench: setup kafka-jars postgres
+	@deploy/bench.sh
+
+openapi: setup
+	$(PY) -m tests.contract.export_openapi
+
+demo: setup
+	@DEMO=1 deploy/run.sh
+
+clean:
+	rm -rf var $(VENV)

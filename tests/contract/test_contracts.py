@@ -1,0 +1,87 @@
+"""Contract tests: schemas are valid, every example validates, AsyncAPI lists every schema and topic, OpenAPI has not drifted."""
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from shared.contracts import ContractRegistry, ContractViolation, contracts_dir
+from shared.envelope import Event
+
+ROOT = contracts_dir()
+SCHEMAS = sorted((ROOT / "events").glob("*.schema.json"))
+EXAMPLES = sorted((ROOT / "examples").glob("*.json"))
+
+
+def test_there_is_an_example_for_every_schema_and_a_schema_for_every_example():
+    names = {p.name.replace(".schema.json", "") for p in SCHEMAS}
+    assert names == {p.stem for p in EXAMPLES}
+    assert names, "no event contracts found"
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_every_example_validates(path):
+    ContractRegistry().validate(json.loads(path.read_text(encoding="utf-8")))
+
+
+def test_an_invalid_payload_is_refused_with_the_path_and_rule():
+    example = json.loads((ROOT / "examples" / "discovery.application.submitted.v1.json").read_text(encoding="utf-8"))
+    example["data"]["members"][0]["id_number"] = "123"
+    with pytest.raises(ContractViolation) as exc:
+        ContractRegistry().validate(example)
+    assert exc.value.path == "data/members/0/id_number" and exc.value.rule == "pattern"
+
+
+def test_an_envelope_without_subject_is_refused():
+    example = json.loads((ROOT / "examples" / "identification.case.opened.v1.json").read_text(encoding="utf-8"))
+    del example["subject"]
+    with pytest.raises(ContractViolation) as exc:
+        ContractRegistry().validate(example)
+    assert exc.value.rule == "required"
+
+
+def test_event_built_by_the_library_is_a_valid_cloudevent():
+    example = json.loads((ROOT / "examples" / "identification.case.opened.v1.json").read_text(encoding="utf-8"))
+    event = Event(type="identification.case.opened", source="/services/identification", subject="h-1", data=example["data"])
+    envelope = event.envelope()
+    ContractRegistry().validate(envelope)
+    assert envelope["specversion"] == "1.0" and envelope["subject"] == "h-1"
+    assert envelope["correlationid"] == event.id and envelope["dataschema"].endswith("identification.case.opened:1")
+
+
+def _asyncapi() -> dict:
+    return yaml.safe_load((ROOT / "asyncapi.yaml").read_text(encoding="utf-8"))
+
+
+def test_asyncapi_describes_every_event_and_its_files_exist():
+    doc = _asyncapi()
+    assert doc["asyncapi"].startswith("3.")
+    messages = doc["components"]["messages"]
+    for schema in SCHEMAS:
+        event_type = schema.name.split(".v")[0]
+        assert event_type in messages, f"{event_type} missing from asyncapi.yaml"
+        ref = messages[event_type]["payload"]["schema"]["$ref"]
+        assert (ROOT / ref).resolve() == schema.resolve()
+        for example in messages[event_type]["examples"]:
+            assert (ROOT / example["payload"]["$ref"]).exists()
+
+
+def test_asyncapi_channels_cover_every_topic_the_services_own_and_their_dlts():
+    from discovery.bootstrap import OWNED_TOPICS as discovery_topics
+    from identification.bootstrap import OWNED_TOPICS as identification_topics
+    channels = _asyncapi()["channels"]
+    for topic in discovery_topics + identification_topics:
+        assert topic in channels and topic + ".dlt" in channels
+    for name, channel in channels.items():
+        for message in channel["messages"].values():
+            event_type = message["$ref"].rsplit("/", 1)[-1]
+            assert name.removesuffix(".dlt") == ".".join(event_type.split(".")[:2]), f"{event_type} on wrong topic {name}"
+
+
+@pytest.mark.parametrize("service", ["discovery", "identification"])
+def test_exported_openapi_equals_the_running_app(service):
+    from tests.contract.export_openapi import current_openapi
+    exported = Path(ROOT / "openapi" / f"{service}.json")
+    assert exported.exists(), f"run `make openapi` to export {exported}"
+    assert json.loads(exported.read_text(encoding="utf-8")) == current_openapi(service), \
+        f"contracts/openapi/{service}.json differs from the app: run `make openapi` and commit"
