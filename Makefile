@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 SERVICES := discovery identification
-export PYTHONPATH := $(CURDIR):$(CURDIR)/services/discovery:$(CURDIR)/services/identification
+export PYTHONPATH := $(shell ROOT=$(CURDIR); . deploy/env.sh; echo $$PYTHONPATH)
 
 .PHONY: run test bench setup kafka-jars postgres openapi demo clean help
 

@@ -3,6 +3,7 @@
 set -uo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
+. "$ROOT/deploy/env.sh"
 export KAFKA_PORT="${TEST_KAFKA_PORT:-19092}"
 export KAFKA_DATA="$ROOT/var/kafka-test"
 "$ROOT/deploy/kafka.sh" stop >/dev/null 2>&1 || true

@@ -58,22 +58,22 @@ class ConsumerRunner:
         db_backoff = self.retry_backoff_s
         while not stop.is_set():
             batch = self.consumer.poll(timeout_ms=poll_timeout_ms)
-            for tp, records in batch.items():
-                if stop.is_set():
-                    break
+            if batch:
                 try:
-                    self.process(tp, records)
+                    self.process(batch)
                     db_backoff = self.retry_backoff_s
                 except DatabaseUnavailable as exc:
                     # Nothing of this batch is committed: rewind and wait for the database to come back.
                     log.warning("database unavailable; pausing consumption", extra={"error": str(exc)})
-                    self.consumer.seek(tp, records[0].offset)
+                    for tp, records in batch.items():
+                        self.consumer.seek(tp, records[0].offset)
                     stop.wait(db_backoff)
                     db_backoff = min(10.0, db_backoff * 2)
             self._record_lag()
 
-    def process(self, tp: TopicPartition, records: list) -> None:
-        incoming = [self._decode(r) for r in records]
+    def process(self, batch: dict[TopicPartition, list]) -> None:
+        """One poll's records: dead-letter what fails its contract, apply the rest in one transaction, then commit offsets."""
+        incoming = [self._decode(r) for records in batch.values() for r in records]
         bad = [i for i in incoming if i.error is not None]
         good = [i for i in incoming if i.error is None]
         for item in bad:
@@ -85,7 +85,7 @@ class ConsumerRunner:
                     self._apply(good)
                 except DatabaseUnavailable:
                     raise
-                except Exception:
+                except Exception:  # find the culprit: one transaction per event, with retries
                     failed = self._apply_one_by_one(good)
             else:
                 failed = self._apply_one_by_one(good)
@@ -94,7 +94,7 @@ class ConsumerRunner:
         if bad or failed:
             self.producer.flush(timeout=30)
         # Only now, after the database commit (and the DLT acks), does the group move on.
-        self.consumer.commit({tp: OffsetAndMetadata(records[-1].offset + 1, "", -1)})
+        self.consumer.commit({tp: OffsetAndMetadata(records[-1].offset + 1, "", -1) for tp, records in batch.items()})
 
     # -- steps ------------------------------------------------------------------------------------
     def _decode(self, record) -> _Incoming:
@@ -117,7 +117,7 @@ class ConsumerRunner:
                 ids = [i.event.id for i in items]
                 seen = set(session.execute(select(self.inbox.c.event_id).where(
                     self.inbox.c.consumer == self.name, self.inbox.c.event_id.in_(ids))).scalars())
-                applied = []
+                applied, inbox_rows = [], []
                 for item in items:
                     ev = item.event
                     if ev.id in seen:
@@ -129,10 +129,11 @@ class ConsumerRunner:
                         self.handlers[ev.type](session, ev)
                     finally:
                         correlation_id.reset(token)
-                    session.execute(insert(self.inbox).values(
-                        consumer=self.name, event_id=ev.id, event_type=ev.type, topic=item.record.topic,
-                        partition=item.record.partition, offset=item.record.offset))
+                    inbox_rows.append(dict(consumer=self.name, event_id=ev.id, event_type=ev.type, topic=item.record.topic,
+                                           partition=item.record.partition, offset=item.record.offset))
                     applied.append(item)
+                if inbox_rows:
+                    session.execute(insert(self.inbox), inbox_rows)
         except DBAPIError as exc:
             if not self._database_up():
                 raise DatabaseUnavailable(str(exc)) from exc

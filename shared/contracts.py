@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import fastjsonschema
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
@@ -32,8 +33,28 @@ class ContractViolation(Exception):
 
 @dataclass(frozen=True)
 class _Schema:
+    """A contract, twice: compiled by fastjsonschema for the hot path (about 20x faster), and by jsonschema to
+    name the exact path and rule when an instance fails. Contract tests check that both agree."""
+
     urn: str
     validator: Draft202012Validator
+    fast: object
+
+    def first_error(self, instance: object) -> tuple[str, str, str] | None:
+        try:
+            self.fast(instance)
+            return None
+        except fastjsonschema.JsonSchemaValueException as fast_error:
+            err = _first_error(self.validator, instance)
+            if err is None:  # the two disagree: still refuse, with fastjsonschema's words
+                return fast_error.name.removeprefix("data").lstrip("."), fast_error.rule or "invalid", fast_error.message
+            return "/".join(map(str, err.absolute_path)), err.validator, err.message
+
+
+def _compile(schema: dict) -> _Schema:
+    Draft202012Validator.check_schema(schema)
+    return _Schema(schema["$id"], Draft202012Validator(schema, format_checker=FormatChecker()),
+                   fastjsonschema.compile(schema, use_formats=True))
 
 
 def _first_error(validator: Draft202012Validator, instance: object) -> ValidationError | None:
@@ -49,19 +70,16 @@ class ContractRegistry:
         self._by_urn: dict[str, _Schema] = {}
         for path in sorted((self.root / "events").glob("*.schema.json")):
             schema = json.loads(path.read_text(encoding="utf-8"))
-            Draft202012Validator.check_schema(schema)
-            self._by_urn[schema["$id"]] = _Schema(schema["$id"], Draft202012Validator(schema, format_checker=FormatChecker()))
-        envelope = json.loads((self.root / "envelope.schema.json").read_text(encoding="utf-8"))
-        self._envelope = Draft202012Validator(envelope, format_checker=FormatChecker())
+            self._by_urn[schema["$id"]] = _compile(schema)
+        self._envelope = _compile(json.loads((self.root / "envelope.schema.json").read_text(encoding="utf-8")))
 
     def known_schemas(self) -> list[str]:
         return sorted(self._by_urn)
 
     def validate_envelope(self, envelope: dict) -> None:
-        err = _first_error(self._envelope, envelope)
+        err = self._envelope.first_error(envelope)
         if err is not None:
-            raise ContractViolation(envelope.get("type") if isinstance(envelope, dict) else None,
-                                    "/".join(map(str, err.absolute_path)), err.validator, err.message)
+            raise ContractViolation(envelope.get("type") if isinstance(envelope, dict) else None, *err)
 
     def validate(self, envelope: dict) -> None:
         """Validates the envelope, then its data against the schema its `dataschema` names."""
@@ -74,9 +92,10 @@ class ContractRegistry:
         if expected_type != envelope["type"]:
             raise ContractViolation(envelope["type"], "type", "matches-dataschema",
                                     f"type {envelope['type']} does not match dataschema {urn}")
-        err = _first_error(schema.validator, envelope.get("data"))
+        err = schema.first_error(envelope.get("data"))
         if err is not None:
-            raise ContractViolation(envelope["type"], "data/" + "/".join(map(str, err.absolute_path)), err.validator, err.message)
+            path, rule, message = err
+            raise ContractViolation(envelope["type"], "data/" + path, rule, message)
 
 
 @lru_cache(maxsize=4)

@@ -46,8 +46,9 @@ def define_messaging_tables(metadata: MetaData) -> MessagingTables:
     inbox = Table(
         "inbox",
         metadata,
-        Column("consumer", String(200), primary_key=True),
+        # event_id leads the key so that "which of these ids are known?" is an index lookup whatever the statistics say
         Column("event_id", String(64), primary_key=True),
+        Column("consumer", String(200), primary_key=True),
         Column("event_type", String(128), nullable=False),
         Column("topic", String(200), nullable=False),
         Column("partition", Integer, nullable=False),

@@ -1,11 +1,13 @@
 """Transactional outbox: events are written with the state change and published afterwards by a relay, in order."""
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 from datetime import datetime, timezone
 
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import BigInteger, Engine, any_, bindparam, func, insert, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from shared.contracts import ContractRegistry
@@ -38,25 +40,54 @@ class OutboxRelay:
     """Publishes unsent outbox rows in id order (key = household id), then marks them sent.
 
     A crash after the send and before the mark sends the rows again; consumers' inboxes absorb that.
-    On PostgreSQL rows are locked with SKIP LOCKED, so a second relay can take over safely.
+    On PostgreSQL one relay per service is active at a time, elected by an advisory lock: a second relay
+    waits as a standby and takes over when the first dies. One active relay keeps every household's events
+    in order (two relays taking rows with SKIP LOCKED could publish one household's events out of order),
+    and lets the relay read without locking each row.
     """
 
     def __init__(self, service: str, engine: Engine, tables: MessagingTables, producer, batch_size: int = 500,
                  send_timeout_s: float = 30.0):
         self.service, self.engine, self.outbox = service, engine, tables.outbox
         self.producer, self.batch_size, self.send_timeout_s = producer, batch_size, send_timeout_s
+        self._postgres = engine.dialect.name == "postgresql"
+        self._lock_conn = None
+
+    def _lock_key(self) -> int:
+        return int.from_bytes(hashlib.sha256(f"outbox-relay:{self.engine.url.database}".encode()).digest()[:8], "big", signed=True)
+
+    def acquire_leadership(self) -> bool:
+        """True when this relay may publish (always on SQLite: one process owns the file)."""
+        if not self._postgres:
+            return True
+        if self._lock_conn is not None:
+            return True
+        conn = self.engine.connect()
+        got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": self._lock_key()}).scalar_one()
+        conn.commit()
+        if got:
+            self._lock_conn = conn
+        else:
+            conn.close()
+        return bool(got)
+
+    def release_leadership(self) -> None:
+        if self._lock_conn is not None:
+            try:
+                self._lock_conn.close()  # closing the session releases the advisory lock
+            finally:
+                self._lock_conn = None
 
     def publish_batch(self) -> int:
         o = self.outbox
         with self.engine.connect() as conn:
-            query = select(o.c.id, o.c.topic, o.c.key, o.c.payload).where(o.c.sent_at.is_(None)).order_by(o.c.id).limit(self.batch_size)
-            if self.engine.dialect.name == "postgresql":
-                query = query.with_for_update(skip_locked=True)
-            rows = conn.execute(query).all()
+            rows = conn.execute(select(o.c.id, o.c.topic, o.c.key, o.c.payload).where(o.c.sent_at.is_(None))
+                                .order_by(o.c.id).limit(self.batch_size)).all()
             if not rows:
                 conn.rollback()
                 return 0
             ids = [r.id for r in rows]
+            which = o.c.id == any_(bindparam("ids", ids, type_=ARRAY(BigInteger))) if self._postgres else o.c.id.in_(ids)
             try:
                 futures = [self.producer.send(r.topic, key=r.key.encode(), value=bytes(r.payload),
                                               headers=[("content-type", CONTENT_TYPE.encode())]) for r in rows]
@@ -65,10 +96,10 @@ class OutboxRelay:
                     f.get(timeout=self.send_timeout_s)
             except Exception as exc:
                 conn.rollback()
-                conn.execute(update(o).where(o.c.id.in_(ids)).values(attempts=o.c.attempts + 1, last_error=str(exc)[:2000]))
+                conn.execute(update(o).where(which).values(attempts=o.c.attempts + 1, last_error=str(exc)[:2000]))
                 conn.commit()
                 raise
-            conn.execute(update(o).where(o.c.id.in_(ids)).values(sent_at=datetime.now(timezone.utc)))
+            conn.execute(update(o).where(which).values(sent_at=datetime.now(timezone.utc)))
             conn.commit()
         for r in rows:
             EVENTS_PUBLISHED.labels(self.service, r.topic).inc()
@@ -82,14 +113,21 @@ class OutboxRelay:
 
     def run(self, stop: threading.Event, idle_seconds: float = 0.2, max_backoff_s: float = 5.0) -> None:
         backoff = idle_seconds
-        while not stop.is_set():
-            try:
-                sent = self.publish_batch()
-                backoff = idle_seconds
-                if sent == 0:
-                    self.backlog()
-                    stop.wait(idle_seconds)
-            except Exception as exc:  # broker or database away: keep the rows, retry with back-off
-                log.warning("outbox relay could not publish; will retry", extra={"error": str(exc)})
-                stop.wait(backoff)
-                backoff = min(max_backoff_s, backoff * 2)
+        try:
+            while not stop.is_set():
+                try:
+                    if not self.acquire_leadership():
+                        stop.wait(1.0)  # standby: another relay of this service is publishing
+                        continue
+                    sent = self.publish_batch()
+                    backoff = idle_seconds
+                    if sent == 0:
+                        self.backlog()
+                        stop.wait(idle_seconds)
+                except Exception as exc:  # broker or database away: keep the rows, retry with back-off
+                    log.warning("outbox relay could not publish; will retry", extra={"error": str(exc)})
+                    self.release_leadership()
+                    stop.wait(backoff)
+                    backoff = min(max_backoff_s, backoff * 2)
+        finally:
+            self.release_leadership()

@@ -50,14 +50,14 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('scope', 'key')
     )
     op.create_table('inbox',
-    sa.Column('consumer', sa.String(length=200), nullable=False),
     sa.Column('event_id', sa.String(length=64), nullable=False),
+    sa.Column('consumer', sa.String(length=200), nullable=False),
     sa.Column('event_type', sa.String(length=128), nullable=False),
     sa.Column('topic', sa.String(length=200), nullable=False),
     sa.Column('partition', sa.Integer(), nullable=False),
     sa.Column('offset', sa.BigInteger(), nullable=False),
     sa.Column('processed_at', sa.DateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
-    sa.PrimaryKeyConstraint('consumer', 'event_id')
+    sa.PrimaryKeyConstraint('event_id', 'consumer')
     )
     op.create_table('outbox',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# `make run`: starts the Kafka broker and every service (API + outbox relay + consumers in each process),
+# waits for their health checks, prints their URLs, and stops everything on Ctrl-C.
+# Each service uses its own SQLite file under var/ unless <SERVICE>_DATABASE_URL is set (e.g. PostgreSQL).
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$ROOT"
+. "$ROOT/deploy/env.sh"
+PY="$ROOT/.venv/bin/python"
+export KAFKA_PORT="${KAFKA_PORT:-9092}"
+BOOTSTRAP="127.0.0.1:$KAFKA_PORT"
+SERVICES=(discovery identification)
+declare -A PORTS=([discovery]=8001 [identification]=8002)
+mkdir -p var/log
+PIDS=()
+
+cleanup() {
+  trap - INT TERM EXIT
+  echo; echo "stopping services..."
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  "$ROOT/deploy/kafka.sh" stop
+}
+trap cleanup INT TERM EXIT
+
+"$ROOT/deploy/kafka.sh" start
+for svc in "${SERVICES[@]}"; do
+  upper="${svc^^}"
+  var="${upper}_KAFKA_BOOTSTRAP"; export "$var=${!var:-$BOOTSTRAP}"
+  var="${upper}_PORT"; PORTS[$svc]="${!var:-${PORTS[$svc]}}"
+  port="${PORTS[$svc]}"
+  "$PY" -m "$svc" api --host 127.0.0.1 --port "$port" >"var/log/$svc.log" 2>&1 &
+  PIDS+=($!)
+done
+for svc in "${SERVICES[@]}"; do
+  port="${PORTS[$svc]}"
+  for i in $(seq 1 120); do
+    if curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; then break; fi
+    if [ "$i" -eq 120 ]; then echo "$svc did not become ready; see var/log/$svc.log" >&2; tail -20 "var/log/$svc.log" >&2; exit 1; fi
+    sleep 0.5
+  done
+done
+if [ "${DEMO:-}" = "1" ]; then
+  "$PY" -m shared.demo "http://127.0.0.1:${PORTS[discovery]}" "${DEMO_COUNT:-20}"
+fi
+echo
+echo "The platform is running (Ctrl-C stops everything):"
+echo "  Kafka broker          $BOOTSTRAP"
+for svc in "${SERVICES[@]}"; do
+  printf "  %-20s  http://127.0.0.1:%s   (API docs: /docs, health: /healthz /readyz, metrics: /metrics)\n" "$svc" "${PORTS[$svc]}"
+done
+echo "  logs                  var/log/<service>.log"
+# Stop everything as soon as any service exits on its own.
+wait -n "${PIDS[@]}" || true
+echo "a service exited; see var/log/" >&2
