@@ -85,3 +85,36 @@ def test_exported_openapi_equals_the_running_app(service):
     assert exported.exists(), f"run `make openapi` to export {exported}"
     assert json.loads(exported.read_text(encoding="utf-8")) == current_openapi(service), \
         f"contracts/openapi/{service}.json differs from the app: run `make openapi` and commit"
+
+
+def _mutations(instance: dict):
+    """Single-field breakages of a valid envelope, to check both validators refuse the same things."""
+    import copy
+    yield "drop subject", (lambda e: e.pop("subject"))
+    yield "bad specversion", (lambda e: e.__setitem__("specversion", "0.3"))
+    yield "bad time", (lambda e: e.__setitem__("time", "yesterday"))
+    for key, value in instance["data"].items():
+        yield f"data.{key}=None", (lambda e, k=key: e["data"].__setitem__(k, None))
+        yield f"data.{key}={{}}", (lambda e, k=key: e["data"].__setitem__(k, {"x": 1}))
+    yield "extra data field", (lambda e: e["data"].__setitem__("unexpected", 1))
+    del copy
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_fast_and_reference_validators_agree(path):
+    """fastjsonschema (hot path) and jsonschema (error detail) must judge every instance alike."""
+    import copy
+    registry = ContractRegistry()
+    example = json.loads(path.read_text(encoding="utf-8"))
+    schema = registry._by_urn[example["dataschema"]]
+    for name, mutate in _mutations(example):
+        broken = copy.deepcopy(example)
+        mutate(broken)
+        for contract, instance in ((registry._envelope, broken), (schema, broken.get("data"))):
+            fast_ok = True
+            try:
+                contract.fast(instance)
+            except Exception:
+                fast_ok = False
+            reference_ok = not any(True for _ in contract.validator.iter_errors(instance))
+            assert fast_ok == reference_ok, f"{name}: fastjsonschema={fast_ok} jsonschema={reference_ok}"
