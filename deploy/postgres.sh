@@ -35,6 +35,8 @@ DO \$\$ BEGIN
     CREATE ROLE $ROLE LOGIN CREATEDB PASSWORD '$PASS';
   END IF;
 END \$\$;
+-- lets DROP DATABASE ... WITH (FORCE) end the role's own leftover sessions in test databases
+GRANT pg_signal_backend TO $ROLE;
 SQL
   reachable || { echo "PostgreSQL is running but $ROLE cannot log in on 127.0.0.1:$PGPORT" >&2; exit 1; }
 }

@@ -78,32 +78,79 @@ class OutboxRelay:
             finally:
                 self._lock_conn = None
 
-    def publish_batch(self) -> int:
+    def _select(self, after_id: int | None):
         o = self.outbox
+        query = select(o.c.id, o.c.topic, o.c.key, o.c.payload).where(o.c.sent_at.is_(None))
+        if after_id is not None:
+            query = query.where(o.c.id > after_id)
         with self.engine.connect() as conn:
-            rows = conn.execute(select(o.c.id, o.c.topic, o.c.key, o.c.payload).where(o.c.sent_at.is_(None))
-                                .order_by(o.c.id).limit(self.batch_size)).all()
-            if not rows:
-                conn.rollback()
-                return 0
-            ids = [r.id for r in rows]
-            which = o.c.id == any_(bindparam("ids", ids, type_=ARRAY(BigInteger))) if self._postgres else o.c.id.in_(ids)
-            try:
-                futures = [self.producer.send(r.topic, key=r.key.encode(), value=bytes(r.payload),
-                                              headers=[("content-type", CONTENT_TYPE.encode())]) for r in rows]
-                self.producer.flush(timeout=self.send_timeout_s)
-                for f in futures:
-                    f.get(timeout=self.send_timeout_s)
-            except Exception as exc:
-                conn.rollback()
-                conn.execute(update(o).where(which).values(attempts=o.c.attempts + 1, last_error=str(exc)[:2000]))
-                conn.commit()
-                raise
-            conn.execute(update(o).where(which).values(sent_at=datetime.now(timezone.utc)))
-            conn.commit()
+            return conn.execute(query.order_by(o.c.id).limit(self.batch_size)).all()
+
+    def _mark(self, ids: list[int], **values) -> None:
+        o = self.outbox
+        which = o.c.id == any_(bindparam("ids", ids, type_=ARRAY(BigInteger))) if self._postgres else o.c.id.in_(ids)
+        with self.engine.begin() as conn:
+            conn.execute(update(o).where(which).values(**values))
+
+    def _send(self, rows) -> None:
+        """Sends the rows and waits for every acknowledgement; raises if any was not acknowledged."""
+        futures = [self.producer.send(r.topic, key=r.key.encode(), value=bytes(r.payload),
+                                      headers=[("content-type", CONTENT_TYPE.encode())]) for r in rows]
+        self.producer.flush(timeout=self.send_timeout_s)
+        for f in futures:
+            f.get(timeout=self.send_timeout_s)
+
+    def publish_batch(self) -> int:
+        """One batch, synchronously: select, send, wait for the acks, mark sent."""
+        rows = self._select(None)
+        if rows:
+            self._publish(rows)
+            self._mark([r.id for r in rows], sent_at=datetime.now(timezone.utc))
+        return len(rows)
+
+    def _publish(self, rows) -> None:
+        try:
+            self._send(rows)
+        except Exception as exc:
+            self._mark([r.id for r in rows], attempts=self.outbox.c.attempts + 1, last_error=str(exc)[:2000])
+            raise
         for r in rows:
             EVENTS_PUBLISHED.labels(self.service, r.topic).inc()
-        return len(rows)
+
+    def publish_pending(self, stop: threading.Event) -> int:
+        """Publishes until the outbox is drained, overlapping database work with the broker round trips.
+
+        Batch k+1 is selected while batch k is in flight, and batch k is marked sent (in a helper thread) while
+        batch k+1 is in flight. Batch k+1 is only sent once batch k is acknowledged, so a failure can never
+        publish a household's later event before its earlier one.
+        """
+        total = 0
+        marker: threading.Thread | None = None
+        rows = self._select(None)
+        try:
+            while rows and not stop.is_set():
+                futures_done = threading.Event()
+                ahead: list = []
+
+                def select_ahead(after=rows[-1].id):
+                    ahead.extend(self._select(after))
+                    futures_done.set()
+
+                prefetch = threading.Thread(target=select_ahead, daemon=True)
+                prefetch.start()
+                self._publish(rows)
+                prefetch.join()
+                if marker is not None:
+                    marker.join()
+                ids, now = [r.id for r in rows], datetime.now(timezone.utc)
+                marker = threading.Thread(target=self._mark, args=(ids,), kwargs={"sent_at": now}, daemon=True)
+                marker.start()
+                total += len(rows)
+                rows = ahead
+        finally:
+            if marker is not None:
+                marker.join()
+        return total
 
     def backlog(self) -> int:
         with self.engine.connect() as conn:
@@ -119,7 +166,7 @@ class OutboxRelay:
                     if not self.acquire_leadership():
                         stop.wait(1.0)  # standby: another relay of this service is publishing
                         continue
-                    sent = self.publish_batch()
+                    sent = self.publish_pending(stop)
                     backoff = idle_seconds
                     if sent == 0:
                         self.backlog()

@@ -61,7 +61,12 @@ class Databases:
     def drop_all(self) -> None:
         with self.admin.connect() as conn:
             for name in self.created:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                for attempt in range(5):
+                    try:
+                        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                        break
+                    except Exception:  # e.g. an autovacuum worker still attached; a leftover test database is harmless
+                        time.sleep(0.5)
         self.admin.dispose()
 
 
