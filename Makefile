@@ -5,13 +5,13 @@ PY     := $(VENV)/bin/python
 SERVICES := discovery identification
 export PYTHONPATH := $(shell ROOT=$(CURDIR); . deploy/env.sh; echo $$PYTHONPATH)
 
-.PHONY: run test bench setup kafka-jars postgres openapi demo clean help
+.PHONY: run test bench setup kafka-jars postgres openapi contracts demo clean help
 
 help:
 	@echo "make run    - set up and run the broker and every service (Ctrl-C stops all)"
 	@echo "make test   - set up and run the whole suite on a real Kafka broker and PostgreSQL"
 	@echo "make bench  - raw Kafka vs outbox->Kafka->inbox pipeline throughput"
-	@echo "make openapi - re-export contracts/openapi/*.json from the running code"
+	@echo "make contracts - re-export contracts/openapi/*.json and contracts/asyncapi.yaml from the code and schemas"
 
 setup: $(VENV)/.installed
 
@@ -37,8 +37,11 @@ test: setup kafka-jars postgres
 bench: setup kafka-jars postgres
 	@deploy/bench.sh
 
-openapi: setup
+openapi: contracts
+
+contracts: setup
 	$(PY) -m tests.contract.export_openapi
+	$(PY) -m tests.contract.export_asyncapi
 
 demo: setup
 	@DEMO=1 deploy/run.sh

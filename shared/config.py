@@ -22,6 +22,8 @@ class ServiceSettings(BaseSettings):
     consumer_retry_backoff_seconds: float = 0.2
     producer_linger_ms: int = 5
     log_level: str = "INFO"
+    jwt_secret: str = Field("dev-only-secret-change-me-0123456789abcdef", description="HS256 key for staff/partner tokens")
+    dev_token_issuer: bool = Field(False, description="expose POST /dev/tokens (make run only; never in production)")
 
     def sqlalchemy_url(self, var_dir: str = "var") -> str:
         if self.database_url:

@@ -42,6 +42,8 @@ class ServiceRuntime:
         self.settings, self.metadata, self.tables = settings, metadata, tables
         self.migrations_dir, self.owned_topics = migrations_dir, owned_topics
         self.consumers: list[ConsumerSpec] = []
+        # (name, every_seconds, job): timers such as deadline checks; each job gets the runtime
+        self.periodic: list[tuple[str, float, Callable[["ServiceRuntime"], None]]] = []
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 
@@ -109,6 +111,12 @@ class ServiceRuntime:
         if self.settings.run_consumers if consumers is None else consumers:
             for spec in self.consumers:
                 self._spawn(f"consumer-{spec.name}", lambda spec=spec: self._run_consumer(spec))
+            for name, every, job in self.periodic:
+                self._spawn(f"timer-{name}", lambda every=every, job=job: self._run_periodic(every, job))
+
+    def _run_periodic(self, every: float, job: Callable[["ServiceRuntime"], None]) -> None:
+        while not self._stop.wait(every):
+            job(self)
 
     def _run_relay(self) -> None:
         self.ensure_topics()

@@ -150,4 +150,30 @@ def create_service_app(*, service: str, title: str, description: str, routers: l
     install_common(app, service, database_check(runtime.engine), lambda: broker_reachable(runtime.settings.kafka_bootstrap))
     for router in routers:
         app.include_router(router)
+    if runtime.settings.dev_token_issuer:
+        _mount_dev_token_issuer(app, runtime.settings.jwt_secret)
     return app
+
+
+def _mount_dev_token_issuer(app: FastAPI, secret: str) -> None:
+    """POST /dev/tokens: signs a token for any role and area. Only for `make run` and tests; off by default."""
+    from pydantic import BaseModel
+
+    from shared.auth import issue_token
+
+    class TokenRequest(BaseModel):
+        subject: str
+        role: str
+        area: str = ""
+        name: str = ""
+        department: str | None = None
+
+    @app.post("/dev/tokens", include_in_schema=False)
+    def dev_token(body: TokenRequest) -> dict:
+        try:
+            token = issue_token(secret, subject=body.subject, role=body.role, area=body.area, name=body.name,
+                                department=body.department)
+        except ValueError as exc:
+            return JSONResponse(status_code=422, content={"error": "validation_failed", "message": str(exc),
+                                                          "message_zh": "令牌参数无效。"})
+        return {"access_token": token, "token_type": "bearer"}

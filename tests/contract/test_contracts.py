@@ -64,14 +64,21 @@ def test_asyncapi_describes_every_event_and_its_files_exist():
         assert (ROOT / ref).resolve() == schema.resolve()
         for example in messages[event_type]["examples"]:
             assert (ROOT / example["payload"]["$ref"]).exists()
+    senders = {op["x-sender"] for op in doc["operations"].values() if op["action"] == "send"}
+    assert senders <= {"discovery", "identification", "assistance", "gradual_exit", "followup", "partner"}
+
+
+def test_asyncapi_is_generated_from_the_catalog_and_schemas():
+    from tests.contract.export_asyncapi import build
+    assert _asyncapi() == build(), "contracts/asyncapi.yaml is stale: run `make contracts` and commit"
 
 
 def test_asyncapi_channels_cover_every_topic_the_services_own_and_their_dlts():
-    from discovery.bootstrap import OWNED_TOPICS as discovery_topics
-    from identification.bootstrap import OWNED_TOPICS as identification_topics
+    import importlib
     channels = _asyncapi()["channels"]
-    for topic in discovery_topics + identification_topics:
-        assert topic in channels and topic + ".dlt" in channels
+    for service in ("discovery", "identification"):
+        for topic in importlib.import_module(f"{service}.bootstrap").OWNED_TOPICS:
+            assert topic in channels and topic + ".dlt" in channels
     for name, channel in channels.items():
         for message in channel["messages"].values():
             event_type = message["$ref"].rsplit("/", 1)[-1]
