@@ -5,7 +5,7 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
 . "$ROOT/deploy/env.sh"
 export KAFKA_PORT="${TEST_KAFKA_PORT:-19092}"
-export KAFKA_DATA="$ROOT/var/kafka-test"
+export KAFKA_DATA="$ROOT/var/kafka-test-$KAFKA_PORT"
 "$ROOT/deploy/kafka.sh" stop >/dev/null 2>&1 || true
 rm -rf "$KAFKA_DATA"
 "$ROOT/deploy/kafka.sh" start || exit 1
