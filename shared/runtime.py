@@ -12,6 +12,7 @@ from typing import Callable
 from sqlalchemy import MetaData
 
 from shared.alembic_env import upgrade
+from shared.clock import Clock, SystemClock
 from shared.config import ServiceSettings
 from shared.consumer import ConsumerRunner, Handler
 from shared.contracts import registry
@@ -41,6 +42,8 @@ class ServiceRuntime:
                  owned_topics: list[str]):
         self.settings, self.metadata, self.tables = settings, metadata, tables
         self.migrations_dir, self.owned_topics = migrations_dir, owned_topics
+        self.clock: Clock = SystemClock()
+        self.services: object | None = None  # the service's own use-case dependencies, set by its bootstrap
         self.consumers: list[ConsumerSpec] = []
         # (name, every_seconds, job): timers such as deadline checks; each job gets the runtime
         self.periodic: list[tuple[str, float, Callable[["ServiceRuntime"], None]]] = []

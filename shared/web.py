@@ -145,8 +145,12 @@ def create_service_app(*, service: str, title: str, description: str, routers: l
         runtime.stop_workers()
 
     app = FastAPI(title=title, version="1.0.0", description=description, lifespan=lifespan)
+    if clock is not None:
+        runtime.clock = clock
+        if hasattr(runtime.services, "clock"):
+            runtime.services.clock = clock
     app.state.runtime = runtime
-    app.state.clock = clock
+    app.state.clock = runtime.clock
     install_common(app, service, database_check(runtime.engine), lambda: broker_reachable(runtime.settings.kafka_bootstrap))
     for router in routers:
         app.include_router(router)

@@ -13,11 +13,11 @@ def discovery_runtime(db_url: str, bootstrap: str, prefix: str, **overrides):
                                   relay_idle_seconds=0.05, **overrides))
 
 
-def identification_runtime(db_url: str, bootstrap: str, prefix: str, **overrides):
+def identification_runtime(db_url: str, bootstrap: str, prefix: str, clock=None, **overrides):
     from identification.bootstrap import build_runtime
     from identification.config import Settings
     return build_runtime(Settings(database_url=db_url, kafka_bootstrap=bootstrap, topic_prefix=prefix,
-                                  relay_idle_seconds=0.05, **overrides))
+                                  relay_idle_seconds=0.05, **overrides), clock=clock)
 
 
 def count(runtime, table_or_model, *where) -> int:

@@ -5,19 +5,31 @@ from pathlib import Path
 
 from identification import handlers
 from identification.config import Settings
+from identification.domain.calendar import WorkingCalendar
+from identification.domain.rules import load_rule_sets
 from identification.models import messaging, metadata
-from shared.clock import Clock, SystemClock
+from identification.scheduled import check_deadlines
+from shared.clock import Clock
+from shared.contracts import registry
+from shared.kafka_io import topic_for
 from shared.runtime import ConsumerSpec, ServiceRuntime
 
 MIGRATIONS = str(Path(__file__).resolve().parent.parent / "migrations")
-OWNED_TOPICS = ["identification.case"]
+# Every topic identification writes: one per aggregate of its event contracts.
+OWNED_TOPICS = sorted({topic_for(urn.split(":")[-2]) for urn in registry().known_schemas()
+                       if urn.split(":")[-2].startswith("identification.")})
 
 
 def build_runtime(settings: Settings | None = None, clock: Clock | None = None) -> ServiceRuntime:
     runtime = ServiceRuntime(settings or Settings(), metadata, messaging, MIGRATIONS, OWNED_TOPICS)
-    clock = clock or SystemClock()
-    runtime.consumers.append(ConsumerSpec(name="identification.applications", handlers={
-        "discovery.application.submitted":
-            lambda session, event: handlers.open_case_for_application(session, event, runtime.outbox, clock),
+    if clock is not None:
+        runtime.clock = clock
+    services = handlers.Services(outbox=runtime.outbox, clock=runtime.clock, rule_sets=load_rule_sets(),
+                                 calendar=WorkingCalendar.china())
+    runtime.services = services
+    runtime.consumers.append(ConsumerSpec(name="identification.intake", handlers={
+        "discovery.application.submitted": lambda session, event: handlers.on_application_submitted(session, event, services),
+        "discovery.household.referred": lambda session, event: handlers.on_household_referred(session, event, services),
     }))
+    runtime.periodic.append(("deadlines", runtime.settings.deadline_check_seconds, check_deadlines))
     return runtime

@@ -1,36 +1,392 @@
-"""identification's event handlers: one function per incoming event; state and outbox rows in the caller's transaction."""
+"""identification's use cases: case intake from events, and the statutory workflow's staff actions.
+
+Each function changes state, writes its events to the outbox and an audit row, inside the caller's transaction.
+The workflow rules themselves (which step may follow which, under what condition) live in domain/workflow.py.
+"""
 from __future__ import annotations
 
 import uuid
+from dataclasses import asdict, dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
 from identification import repository
-from identification.models import Case
+from identification.domain import workflow
+from identification.domain.assessment import HouseholdFacts, per_capita_monthly_income
+from identification.domain.calendar import WorkingCalendar, local_date
+from identification.domain.eligibility import Decision, Reason, decide
+from identification.domain.rules import RuleSet, select_rule_set
+from identification.models import Assessment, Case, CaseSource, Notice, Objection, Review, audit_log
+from shared import audit
+from shared.auth import Principal, require_area, require_role
 from shared.clock import Clock
 from shared.envelope import Event
+from shared.observability import correlation_id
 from shared.outbox import OutboxWriter
 
 SOURCE = "/services/identification"
 
+# Who may take each step (admin may take any): the village runs the home visit and the democratic review with the
+# township; the township publishes the notice, handles objections and reviews; the county decides.
+ROLES = {
+    "start_assessment": ("village", "township"),
+    "complete_assessment": ("village", "township"),
+    "complete_review": ("village", "township"),
+    "publish_notice": ("township",),
+    "resolve_objection": ("township",),
+    "close_notice": ("township",),
+    "complete_township_review": ("township",),
+    "decide": ("county",),
+    "withdraw": ("township", "county"),
+}
 
-def open_case_for_application(session: Session, event: Event, outbox: OutboxWriter, clock: Clock) -> Case:
-    """discovery.application.submitted -> one case per application, and identification.case.opened."""
-    data = event.data
-    existing = repository.case_for_application(session, data["application_id"])
-    if existing is not None:  # the inbox already absorbs redeliveries; this also covers a replay into a live database
-        return existing
-    now = clock.now()
-    case = Case(id=str(uuid.uuid4()), household_id=data["household_id"], application_id=data["application_id"],
-                division_code=data["division_code"], status="opened", channel=data["channel"],
-                applicant_name=data["applicant"]["name"], member_count=len(data["members"]),
-                household_monthly_income_yuan=Decimal(str(data["household_monthly_income_yuan"])),
-                hardship_reason=data["hardship_reason"], opened_at=now, correlation_id=event.correlationid)
+
+class NotFound(LookupError):
+    pass
+
+
+@dataclass
+class Services:
+    """What the use cases need besides the session: wired once in bootstrap."""
+
+    outbox: OutboxWriter
+    clock: Clock
+    rule_sets: list[RuleSet]
+    calendar: WorkingCalendar
+
+    def rules_for(self, division_code: str, on) -> RuleSet:
+        return select_rule_set(self.rule_sets, division_code, on)
+
+    def emit(self, session: Session, case: Case, event_type: str, data: dict, cause: Event | None = None) -> Event:
+        event = cause.caused(event_type, SOURCE, data, subject=case.household_id) if cause else Event(
+            type=event_type, source=SOURCE, subject=case.household_id, data=data, correlationid=correlation_id.get())
+        return self.outbox.add(session, event)
+
+
+# -- intake ---------------------------------------------------------------------------------------------------------
+
+def intake(session: Session, svc: Services, event: Event, *, source_type: str, source_id: str, household_id: str,
+           division_code: str, members: list[dict], applicant_name: str, income: Decimal, hardship_reason: str,
+           channel: str, sudden_hardship: bool = False) -> Case:
+    """One open case per household: a new application or referral opens a case, or joins the household's open one."""
+    known = repository.source(session, source_type, source_id)
+    if known is not None:  # a replay into a live database: nothing to do again
+        return repository.get_case(session, known.case_id)
+    now = svc.clock.now()
+    case = repository.open_case_of_household(session, household_id)
+    if case is not None:
+        session.add(CaseSource(source_type=source_type, source_id=source_id, case_id=case.id, received_at=now))
+        if sudden_hardship and not case.sudden_hardship:
+            case.sudden_hardship = True
+        audit.record(session, audit_log, actor=audit.SYSTEM, at=now, action="link_source", entity_type="case",
+                     entity_id=case.id, details={"source_type": source_type, "source_id": source_id})
+        svc.emit(session, case, "identification.case.linked", {
+            "case_id": case.id, "household_id": household_id, "source_type": source_type, "source_id": source_id,
+            "linked_at": now.isoformat()}, cause=event)
+        return case
+    rules = svc.rules_for(division_code, local_date(now))
+    case = Case(id=str(uuid.uuid4()), household_id=household_id,
+                application_id=source_id if source_type == "application" else None, source_type=source_type,
+                division_code=division_code, status="opened", channel=channel, applicant_name=applicant_name,
+                member_count=len(members), members=members, household_monthly_income_yuan=income,
+                hardship_reason=hardship_reason, sudden_hardship=sudden_hardship, opened_at=now,
+                deadline=workflow.decision_deadline(local_date(now), [], rules, svc.calendar), notice_held=False,
+                correlation_id=event.correlationid, updated_at=now)
     session.add(case)
+    session.add(CaseSource(source_type=source_type, source_id=source_id, case_id=case.id, received_at=now))
     session.flush()
-    outbox.add(session, event.caused("identification.case.opened", SOURCE, {
-        "case_id": case.id, "household_id": case.household_id, "application_id": case.application_id,
-        "division_code": case.division_code, "status": case.status, "opened_at": now.isoformat(),
-        "member_count": case.member_count}))
+    audit.record(session, audit_log, actor=audit.SYSTEM, at=now, action="open_case", entity_type="case",
+                 entity_id=case.id, to_state="opened", details={"source_type": source_type, "source_id": source_id})
+    data = {"case_id": case.id, "household_id": household_id, "source_type": source_type, "source_id": source_id,
+            "division_code": division_code, "status": "opened", "opened_at": now.isoformat(),
+            "member_count": len(members), "deadline": case.deadline.isoformat()}
+    if case.application_id:
+        data["application_id"] = case.application_id
+    svc.emit(session, case, "identification.case.opened", data, cause=event)
     return case
+
+
+def on_application_submitted(session: Session, event: Event, svc: Services) -> Case:
+    d = event.data
+    return intake(session, svc, event, source_type="application", source_id=d["application_id"],
+                  household_id=d["household_id"], division_code=d["division_code"],
+                  members=[{k: m.get(k) for k in ("name", "id_number", "relationship")} for m in d["members"]],
+                  applicant_name=d["applicant"]["name"], income=Decimal(str(d["household_monthly_income_yuan"])),
+                  hardship_reason=d["hardship_reason"], channel=d["channel"])
+
+
+def on_household_referred(session: Session, event: Event, svc: Services) -> Case:
+    d = event.data
+    members = [{k: m.get(k) for k in ("name", "id_number", "relationship")} for m in d["members"]]
+    observed = d.get("observed") or {}
+    head = next((m.get("name") for m in members if m.get("name")), None) or "—"
+    return intake(session, svc, event, source_type="referral", source_id=d["referral_id"],
+                  household_id=d["household_id"], division_code=d["division_code"], members=members,
+                  applicant_name=head, income=Decimal(str(observed.get("monthly_income_yuan", 0))),
+                  hardship_reason=(d.get("reasons") or [{"code": "other"}])[0]["code"][:30], channel=d["channels"][0],
+                  sudden_hardship=bool(d.get("sudden_hardship")))
+
+
+# -- staff actions --------------------------------------------------------------------------------------------------
+
+def _load(session: Session, actor: Principal | None, case_id: str, action: str) -> Case:
+    case = repository.get_case(session, case_id, for_update=True)
+    if case is None:
+        raise NotFound(case_id)
+    if actor is not None:
+        require_area(actor, case.division_code)
+        require_role(actor, ROLES[action], action)
+    return case
+
+
+def _move(session: Session, svc: Services, actor: Principal, case: Case, action: str, details: dict | None = None,
+          **context) -> tuple[str, str]:
+    before = case.status
+    after = workflow.transition(before, action, **context)
+    now = svc.clock.now()
+    case.status, case.updated_at = after, now
+    audit.record(session, audit_log, actor=actor, at=now, action=action, entity_type="case", entity_id=case.id,
+                 from_state=before, to_state=after, details=details)
+    return before, after
+
+
+def start_assessment(session: Session, svc: Services, actor: Principal, case_id: str) -> Case:
+    case = _load(session, actor, case_id, "start_assessment")
+    _move(session, svc, actor, case, "start_assessment")
+    return case
+
+
+def _reasons_json(reasons) -> list[dict]:
+    return [{"code": r.code, "passed": r.passed, "en": r.en, "zh": r.zh, "waived": r.waived,
+             "alternative": r.alternative} for r in reasons]
+
+
+def complete_assessment(session: Session, svc: Services, actor: Principal, case_id: str, *, facts: HouseholdFacts,
+                        facts_json: dict, authorisation: dict, emergency: bool) -> tuple[Case, Assessment, Decision]:
+    """Scores the household on every dimension and decides every programme under the rules in force today."""
+    case = _load(session, actor, case_id, "complete_assessment")
+    now = svc.clock.now()
+    rules = svc.rules_for(case.division_code, local_date(now))
+    decision = decide(facts, rules, emergency=emergency)
+    assessment = Assessment(
+        id=str(uuid.uuid4()), case_id=case.id, assessed_at=now, assessed_by=actor.subject, rule_version=rules.version,
+        emergency=emergency, authorisation=authorisation, facts=facts_json,
+        dimensions=[{"dimension": d.dimension, "score": d.score, "explanation_en": d.explanation_en,
+                     "explanation_zh": d.explanation_zh} for d in decision.assessment.dimensions],
+        programmes=[{"programme": p.programme, "eligible": p.eligible, "category": p.category,
+                     "reasons": _reasons_json(p.reasons)} for p in decision.programmes],
+        eligible=list(decision.eligible), categories=dict(decision.categories),
+        explanation_en=decision.explanation_en, explanation_zh=decision.explanation_zh)
+    _move(session, svc, actor, case, "complete_assessment", {"assessment_id": assessment.id, "rule_version": rules.version,
+                                                               "eligible": list(decision.eligible)},
+          authorised=bool(authorisation.get("authorised")))
+    session.add(assessment)
+    case.assessment_id = assessment.id
+    case.household_monthly_income_yuan = facts.monthly_income_yuan
+    case.member_count = facts.size
+    if decision.eligible:  # the statutory deadline follows the programmes the household may qualify for
+        case.deadline = workflow.decision_deadline(local_date(case.opened_at), decision.eligible, rules, svc.calendar)
+    session.flush()
+    svc.emit(session, case, "identification.assessment.completed", {
+        "case_id": case.id, "household_id": case.household_id, "assessment_id": assessment.id,
+        "rule_version": rules.version, "dimensions": assessment.dimensions, "eligible_programmes": assessment.eligible,
+        "categories": assessment.categories, "assessed_at": now.isoformat(), "assessed_by": actor.subject})
+    return case, assessment, decision
+
+
+def complete_review(session: Session, svc: Services, actor: Principal, case_id: str, *, attendees: list[str],
+                    opinions: list[str], outcome: str) -> tuple[Case, Review]:
+    case = _load(session, actor, case_id, "complete_review")
+    _move(session, svc, actor, case, "complete_review", {"outcome": outcome, "attendees": len(attendees)},
+          attendees=attendees, opinions=opinions, outcome=outcome)
+    now = svc.clock.now()
+    review = Review(id=str(uuid.uuid4()), case_id=case.id, held_at=now, recorded_by=actor.subject, attendees=attendees,
+                    opinions=opinions, outcome=outcome)
+    session.add(review)
+    svc.emit(session, case, "identification.review.completed", {
+        "case_id": case.id, "household_id": case.household_id,
+        "outcome": "approve" if outcome == "propose_approval" else "reject",
+        "attendee_count": len(attendees), "reviewed_at": now.isoformat()})
+    return case, review
+
+
+def publish_notice(session: Session, svc: Services, actor: Principal, case_id: str,
+                   programmes: list[str] | None) -> tuple[Case, Notice]:
+    """决议公示: masked name, village, size and programmes only; period from the rules of the programmes proposed."""
+    case = _load(session, actor, case_id, "publish_notice")
+    assessment = repository.latest_assessment(session, case)
+    proposed = programmes if programmes is not None else (assessment.eligible if assessment else [])
+    now = svc.clock.now()
+    rules = svc.rules_for(case.division_code, local_date(now))
+    _move(session, svc, actor, case, "publish_notice", {"programmes": proposed}, programmes=proposed)
+    period = workflow.notice_period(local_date(now), proposed, rules)
+    head = next((m for m in case.members if m.get("relationship") == "self"), case.members[0] if case.members else {})
+    entry = workflow.mask_for_notice(
+        head_name=head.get("name") or case.applicant_name, village=case.division_code, household_size=case.member_count,
+        programmes=proposed, period=period, id_number=head.get("id_number"),
+        per_capita_monthly_income_yuan=(case.household_monthly_income_yuan / max(case.member_count, 1)).quantize(Decimal("0.01")))
+    notice = Notice(id=str(uuid.uuid4()), case_id=case.id, division_code=case.division_code, published_at=now,
+                    first_day=period.first_day, last_day=period.last_day, programmes=list(entry.programmes),
+                    text_en=entry.text_en, text_zh=entry.text_zh, status="open")
+    session.add(notice)
+    case.notice_held = False
+    svc.emit(session, case, "identification.notice.published", {
+        "case_id": case.id, "household_id": case.household_id, "notice_id": notice.id,
+        "published_at": now.isoformat(),
+        "ends_at": datetime.combine(period.last_day, datetime.max.time(), tzinfo=now.tzinfo).isoformat(),
+        "programmes": list(entry.programmes), "notice": {"text_en": entry.text_en, "text_zh": entry.text_zh}})
+    return case, notice
+
+
+def lodge_objection(session: Session, svc: Services, notice_id: str, *, grounds: str, contact: str | None) -> Objection:
+    """Anyone may object while the notice runs; the objection is recorded, not published."""
+    notice = repository.get_notice(session, notice_id)
+    if notice is None:
+        raise NotFound(notice_id)
+    case = repository.get_case(session, notice.case_id, for_update=True)
+    now = svc.clock.now()
+    if notice.status != "open" or local_date(now) > notice.last_day:
+        raise workflow.ConditionNotMet(case.status, "lodge_objection", "notice_not_open",
+                                       "objections can only be lodged while the public notice runs",
+                                       "只能在公示期内提出异议")
+    workflow.transition(case.status, "lodge_objection", grounds=grounds)
+    objection = Objection(id=str(uuid.uuid4()), notice_id=notice.id, case_id=case.id, lodged_at=now, grounds=grounds,
+                          contact=contact, status="open")
+    session.add(objection)
+    audit.record(session, audit_log, actor=Principal("public", "public", ""), at=now, action="lodge_objection",
+                 entity_type="case", entity_id=case.id, from_state=case.status, to_state=case.status,
+                 details={"objection_id": objection.id})
+    svc.emit(session, case, "identification.objection.lodged", {
+        "case_id": case.id, "household_id": case.household_id, "notice_id": notice.id, "objection_id": objection.id,
+        "lodged_at": now.isoformat()})
+    return objection
+
+
+def resolve_objection(session: Session, svc: Services, actor: Principal, case_id: str, objection_id: str, *,
+                      outcome: str, reason: str) -> tuple[Case, Objection]:
+    case = _load(session, actor, case_id, "resolve_objection")
+    objection = repository.get_objection(session, objection_id, for_update=True)
+    if objection is None or objection.case_id != case.id:
+        raise NotFound(objection_id)
+    if objection.status != "open":
+        raise workflow.ConditionNotMet(case.status, "resolve_objection", "objection_closed",
+                                       f"objection {objection_id} was already resolved ({objection.status})",
+                                       f"该异议已处理（{objection.status}）")
+    open_count = repository.open_objection_count(session, case.id)
+    _, after = _move(session, svc, actor, case, "resolve_objection", {"objection_id": objection_id, "outcome": outcome},
+                     open_objections=open_count, outcome=outcome)
+    now = svc.clock.now()
+    objection.status, objection.resolution, objection.resolved_by, objection.resolved_at = outcome, reason, actor.subject, now
+    if after == "field_assessment":  # upheld: the notice is withdrawn and the investigation starts again
+        notice = repository.open_notice(session, case.id)
+        if notice is not None:
+            notice.status, notice.closed_at = "withdrawn", now
+        case.notice_held = False
+    svc.emit(session, case, "identification.objection.resolved", {
+        "case_id": case.id, "household_id": case.household_id, "objection_id": objection.id,
+        "upheld": outcome == "upheld", "reason": reason, "resolved_at": now.isoformat()})
+    return case, objection
+
+
+def close_notice(session: Session, svc: Services, actor: Principal, case_id: str) -> Case:
+    case = _load(session, actor, case_id, "close_notice")
+    notice = repository.open_notice(session, case.id)
+    now = svc.clock.now()
+    if notice is None:  # only possible outside the notice state, where the workflow names the allowed steps
+        workflow.transition(case.status, "close_notice", now=local_date(now), notice_last_day=None, open_objections=0)
+        raise NotFound(f"open notice of {case_id}")
+    _move(session, svc, actor, case, "close_notice", {"notice_id": notice.id}, now=local_date(now),
+          notice_last_day=notice.last_day, open_objections=repository.open_objection_count(session, case.id))
+    notice.status, notice.closed_at = "closed", now
+    case.notice_held = True
+    return case
+
+
+def complete_township_review(session: Session, svc: Services, actor: Principal, case_id: str, *, outcome: str,
+                             opinion: str) -> Case:
+    case = _load(session, actor, case_id, "complete_township_review")
+    _move(session, svc, actor, case, "complete_township_review", {"outcome": outcome, "opinion": opinion},
+          outcome=outcome, notice_held=case.notice_held)
+    return case
+
+
+def decide_case(session: Session, svc: Services, actor: Principal, case_id: str, *, outcome: str,
+                reasons: list[dict] | None) -> Case:
+    """The county decision: approve creates the household file and enrols it; reject gives reasons and the appeal route."""
+    case = _load(session, actor, case_id, "decide")
+    now = svc.clock.now()
+    assessment = repository.latest_assessment(session, case)
+    rules = svc.rules_for(case.division_code, local_date(now))
+    if outcome == "approve":
+        programmes = list(assessment.eligible) if assessment else []
+        if not programmes:
+            raise workflow.ConditionNotMet(case.status, "decide", "nothing_to_approve",
+                                           "the latest assessment found no programme the household qualifies for",
+                                           "最近一次评估未发现符合条件的救助项目")
+        file_number = workflow.household_file_number(
+            case.division_code[:6], now.year, repository.next_file_sequence(session, case.division_code[:6], now.year))
+        _move(session, svc, actor, case, "decide", {"outcome": outcome, "file_number": file_number},
+              outcome=outcome, notice_held=case.notice_held, file_number=file_number)
+        case.file_number, case.decided_at = file_number, now
+        case.decision = {"outcome": "approve", "programmes": programmes, "categories": assessment.categories,
+                         "rule_version": assessment.rule_version}
+        scores = {d["dimension"]: d["score"] for d in assessment.dimensions}
+        svc.emit(session, case, "identification.household.identified", {
+            "case_id": case.id, "household_id": case.household_id, "programmes": programmes,
+            "categories": assessment.categories, "scores": scores, "rule_version": assessment.rule_version,
+            "identified_at": now.isoformat()})
+        svc.emit(session, case, "identification.household.enrolled", {
+            "case_id": case.id, "household_id": case.household_id, "file_number": file_number,
+            "division_code": case.division_code, "programmes": programmes, "categories": assessment.categories,
+            "rule_version": assessment.rule_version, "enrolled_at": now.isoformat(), "member_count": case.member_count,
+            "per_capita_monthly_income_yuan": float(case.household_monthly_income_yuan / max(case.member_count, 1)),
+            "scores": scores})
+        return case
+    given = [Reason(r["code"], False, r["en"], r["zh"]) for r in (reasons or [])]
+    if not given and assessment:  # default: every criterion the household failed, per programme
+        given = [Reason(r["code"], False, r["en"], r["zh"]) for p in assessment.programmes for r in p["reasons"]
+                 if not r["passed"]][:20]
+    _move(session, svc, actor, case, "decide", {"outcome": outcome, "reasons": [r.code for r in given]},
+          outcome=outcome, reasons=given)
+    letter = workflow.rejection_notice(given, local_date(now), rules)
+    case.decided_at = now
+    case.decision = {"outcome": "reject", "reasons": [asdict(r) for r in given], "appeal_en": letter.text_en,
+                     "appeal_zh": letter.text_zh, "reconsideration_by": letter.reconsideration_by.isoformat()}
+    svc.emit(session, case, "identification.household.rejected", {
+        "case_id": case.id, "household_id": case.household_id,
+        "reasons": [{"code": r.code, "en": r.en, "zh": r.zh} for r in given],
+        "rule_version": assessment.rule_version if assessment else rules.version,
+        "appeal": {"en": letter.text_en, "zh": letter.text_zh}, "rejected_at": now.isoformat()})
+    return case
+
+
+def withdraw(session: Session, svc: Services, actor: Principal, case_id: str, *, reason: str) -> Case:
+    case = _load(session, actor, case_id, "withdraw")
+    _move(session, svc, actor, case, "withdraw", {"reason": reason})
+    return case
+
+
+# -- deadlines ------------------------------------------------------------------------------------------------------
+
+def report_overdue(session: Session, svc: Services) -> int:
+    """Raises identification.case.overdue once for each open case past its decision deadline; returns how many."""
+    now = svc.clock.now()
+    cases = repository.cases_past_deadline(session, local_date(now))
+    for case in cases:
+        case.overdue_reported_at = now
+        audit.record(session, audit_log, actor=audit.SYSTEM, at=now, action="report_overdue", entity_type="case",
+                     entity_id=case.id, from_state=case.status, to_state=case.status,
+                     details={"deadline": case.deadline.isoformat()})
+        svc.emit(session, case, "identification.case.overdue", {
+            "case_id": case.id, "household_id": case.household_id, "division_code": case.division_code,
+            "state": case.status, "deadline": case.deadline.isoformat(), "detected_at": now.isoformat()})
+    return len(cases)
+
+
+def per_capita(case: Case) -> Decimal:
+    return (case.household_monthly_income_yuan / max(case.member_count, 1)).quantize(Decimal("0.01"))
+
+
+__all__ = ["NotFound", "Services", "per_capita_monthly_income"]

@@ -1,18 +1,42 @@
 """identification's FastAPI application factory."""
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 
-from identification.api.routes import router
+from identification.api.routes import public, router
 from identification.bootstrap import build_runtime
-from shared.clock import Clock, SystemClock
+from identification.domain.rules import NoRuleSet
+from identification.domain.workflow import ConditionNotMet, IllegalTransition
+from identification.handlers import NotFound
+from shared.clock import Clock
 from shared.runtime import ServiceRuntime
-from shared.web import create_service_app
+from shared.web import api_error, create_service_app
 
 
 def create_app(runtime: ServiceRuntime | None = None, clock: Clock | None = None, start_workers: bool = True) -> FastAPI:
-    return create_service_app(
+    runtime = runtime or build_runtime(clock=clock)
+    app = create_service_app(
         service="identification", title="identification 精准识别",
-        description="Precise identification: a case is opened for every application. 精准识别：每份申请立案一宗。",
-        routers=[router], runtime=runtime or build_runtime(clock=clock), clock=clock or SystemClock(),
-        start_workers=start_workers)
+        description="Precise identification: multi-dimensional assessment, eligibility per programme and the statutory "
+                    "workflow (assessment, democratic review, public notice, township review, county decision). "
+                    "精准识别：多维评估、分项目认定与法定流程。",
+        routers=[router, public], runtime=runtime, clock=clock, start_workers=start_workers)
+    app.state.services = runtime.services
+
+    @app.exception_handler(NotFound)
+    async def not_found(_request: Request, exc: NotFound):
+        return api_error(404, "not_found", "No such record in your area.", "您的辖区内没有该记录。")
+
+    @app.exception_handler(IllegalTransition)
+    async def illegal(_request: Request, exc: IllegalTransition):
+        extra = {"state": exc.state, "action": exc.action, "allowed_actions": list(exc.allowed)}
+        if isinstance(exc, ConditionNotMet):
+            return api_error(409, "condition_not_met", exc.en, exc.zh, rule=exc.code, **extra)
+        return api_error(409, "illegal_transition", str(exc),
+                         f"当前状态（{exc.state}）不能执行 {exc.action}；可执行：{'、'.join(exc.allowed) or '无'}", **extra)
+
+    @app.exception_handler(NoRuleSet)
+    async def no_rules(_request: Request, exc: NoRuleSet):
+        return api_error(409, "no_rule_set", str(exc), "该地区该日期没有生效的认定规则。")
+
+    return app

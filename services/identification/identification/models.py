@@ -1,12 +1,13 @@
-"""identification's tables (its own database): cases, plus outbox, inbox and idempotency keys."""
+"""identification's tables (its own database): cases and their workflow records, plus outbox, inbox, idempotency, audit."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import DateTime, Numeric, String
+from sqlalchemy import JSON, Boolean, false, Date, DateTime, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from shared.audit import define_audit_table
 from shared.messaging_tables import define_messaging_tables
 
 
@@ -15,22 +16,126 @@ class Base(DeclarativeBase):
 
 
 class Case(Base):
+    """One identification case per household at a time; further applications and referrals join it (case_sources)."""
+
     __tablename__ = "cases"
+    __table_args__ = (UniqueConstraint("file_number", name="uq_cases_file_number"),)
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     household_id: Mapped[str] = mapped_column(String(64), index=True)
-    # One application opens at most one case, whatever the broker redelivers.
-    application_id: Mapped[str] = mapped_column(String(64), unique=True)
+    # The application that opened the case (None for a referral); unique, so an application opens at most one case.
+    application_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    source_type: Mapped[str] = mapped_column(String(20), default="application", server_default="application")
     division_code: Mapped[str] = mapped_column(String(12), index=True)
-    status: Mapped[str] = mapped_column(String(30))
+    status: Mapped[str] = mapped_column(String(30), index=True)  # the workflow state
     channel: Mapped[str] = mapped_column(String(20))
     applicant_name: Mapped[str] = mapped_column(String(50))
     member_count: Mapped[int]
+    members: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")  # [{name, id_number, relationship}] for notices and files
     household_monthly_income_yuan: Mapped[Decimal] = mapped_column(Numeric(12, 2))
     hardship_reason: Mapped[str] = mapped_column(String(30))
+    sudden_hardship: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    deadline: Mapped[date | None] = mapped_column(Date)
+    overdue_reported_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    assessment_id: Mapped[str | None] = mapped_column(String(64))  # the latest
+    notice_held: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    file_number: Mapped[str | None] = mapped_column(String(40))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decision: Mapped[dict | None] = mapped_column(JSON)  # the county decision with its reasons or programmes
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     correlation_id: Mapped[str | None] = mapped_column(String(128))
 
 
+class CaseSource(Base):
+    """Every application or referral a case was opened from or joined by; the key makes intake idempotent."""
+
+    __tablename__ = "case_sources"
+
+    source_type: Mapped[str] = mapped_column(String(20), primary_key=True)
+    source_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Assessment(Base):
+    __tablename__ = "assessments"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    assessed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    assessed_by: Mapped[str] = mapped_column(String(128))
+    rule_version: Mapped[str] = mapped_column(String(40))
+    emergency: Mapped[bool] = mapped_column(Boolean, default=False)
+    authorisation: Mapped[dict] = mapped_column(JSON)
+    facts: Mapped[dict] = mapped_column(JSON)
+    dimensions: Mapped[list] = mapped_column(JSON)
+    programmes: Mapped[list] = mapped_column(JSON)  # every programme with eligible/category/reasons
+    eligible: Mapped[list] = mapped_column(JSON)
+    categories: Mapped[dict] = mapped_column(JSON)
+    explanation_en: Mapped[str] = mapped_column(Text)
+    explanation_zh: Mapped[str] = mapped_column(Text)
+
+
+class Review(Base):
+    """民主评议: who attended, what they said, what they proposed."""
+
+    __tablename__ = "reviews"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    held_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_by: Mapped[str] = mapped_column(String(128))
+    attendees: Mapped[list] = mapped_column(JSON)
+    opinions: Mapped[list] = mapped_column(JSON)
+    outcome: Mapped[str] = mapped_column(String(30))
+
+
+class Notice(Base):
+    """决议公示: only masked data; objections may be lodged while it is open."""
+
+    __tablename__ = "notices"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    division_code: Mapped[str] = mapped_column(String(12), index=True)
+    published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    first_day: Mapped[date] = mapped_column(Date)
+    last_day: Mapped[date] = mapped_column(Date)
+    programmes: Mapped[list] = mapped_column(JSON)
+    text_en: Mapped[str] = mapped_column(Text)
+    text_zh: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20))  # open, closed, withdrawn
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Objection(Base):
+    __tablename__ = "objections"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    notice_id: Mapped[str] = mapped_column(ForeignKey("notices.id"), index=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    lodged_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    grounds: Mapped[str] = mapped_column(Text)
+    contact: Mapped[str | None] = mapped_column(String(100))  # kept for the investigation, never published
+    status: Mapped[str] = mapped_column(String(20))  # open, upheld, dismissed
+    resolution: Mapped[str | None] = mapped_column(Text)
+    resolved_by: Mapped[str | None] = mapped_column(String(128))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class FileSequence(Base):
+    """The last household file number issued per county and year (建档立卡 numbering)."""
+
+    __tablename__ = "file_sequences"
+    __table_args__ = (UniqueConstraint("county_code", "year"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    county_code: Mapped[str] = mapped_column(String(6))
+    year: Mapped[int]
+    last: Mapped[int]
+
+
 messaging = define_messaging_tables(Base.metadata)
+audit_log = define_audit_table(Base.metadata)
 metadata = Base.metadata

@@ -1,24 +1,39 @@
 """Every query identification makes."""
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from identification.models import Case
+from identification.domain.workflow import TERMINAL_STATES
+from identification.models import Assessment, Case, CaseSource, FileSequence, Notice, Objection, Review
 
 
 def case_for_application(session: Session, application_id: str) -> Case | None:
     return session.execute(select(Case).where(Case.application_id == application_id)).scalar_one_or_none()
 
 
-def get_case(session: Session, case_id: str) -> Case | None:
-    return session.get(Case, case_id)
+def source(session: Session, source_type: str, source_id: str) -> CaseSource | None:
+    return session.get(CaseSource, (source_type, source_id))
 
 
-def list_cases(session: Session, *, application_id: str | None = None, household_id: str | None = None,
-               division_prefix: str | None = None, status: str | None = None,
+def open_case_of_household(session: Session, household_id: str) -> Case | None:
+    return session.execute(select(Case).where(Case.household_id == household_id, Case.status.not_in(TERMINAL_STATES))
+                           .order_by(Case.opened_at).limit(1)).scalar_one_or_none()
+
+
+def get_case(session: Session, case_id: str, *, for_update: bool = False) -> Case | None:
+    query = select(Case).where(Case.id == case_id)
+    if for_update:
+        query = query.with_for_update()
+    return session.execute(query).scalar_one_or_none()
+
+
+def list_cases(session: Session, *, area: str = "", application_id: str | None = None, household_id: str | None = None,
+               division_prefix: str | None = None, status: str | None = None, overdue: bool | None = None,
                limit: int = 50, offset: int = 0) -> tuple[list[Case], int]:
-    query = select(Case)
+    query = select(Case).where(Case.division_code.startswith(area))
     if application_id:
         query = query.where(Case.application_id == application_id)
     if household_id:
@@ -27,6 +42,81 @@ def list_cases(session: Session, *, application_id: str | None = None, household
         query = query.where(Case.division_code.startswith(division_prefix))
     if status:
         query = query.where(Case.status == status)
+    if overdue is not None:
+        query = query.where(Case.overdue_reported_at.is_not(None) if overdue else Case.overdue_reported_at.is_(None))
     total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     rows = session.execute(query.order_by(Case.opened_at.desc(), Case.id).limit(limit).offset(offset)).scalars().all()
     return list(rows), total
+
+
+def sources_of(session: Session, case_id: str) -> list[CaseSource]:
+    return list(session.execute(select(CaseSource).where(CaseSource.case_id == case_id)
+                                .order_by(CaseSource.received_at)).scalars())
+
+
+def latest_assessment(session: Session, case: Case) -> Assessment | None:
+    return session.get(Assessment, case.assessment_id) if case.assessment_id else None
+
+
+def reviews_of(session: Session, case_id: str) -> list[Review]:
+    return list(session.execute(select(Review).where(Review.case_id == case_id).order_by(Review.held_at)).scalars())
+
+
+def notices_of(session: Session, case_id: str) -> list[Notice]:
+    return list(session.execute(select(Notice).where(Notice.case_id == case_id).order_by(Notice.published_at)).scalars())
+
+
+def open_notice(session: Session, case_id: str) -> Notice | None:
+    return session.execute(select(Notice).where(Notice.case_id == case_id, Notice.status == "open")).scalar_one_or_none()
+
+
+def get_notice(session: Session, notice_id: str) -> Notice | None:
+    return session.get(Notice, notice_id)
+
+
+def public_notices(session: Session, division_prefix: str | None, today: date, limit: int, offset: int) -> tuple[list[Notice], int]:
+    query = select(Notice).where(Notice.status == "open", Notice.first_day <= today)
+    if division_prefix:
+        query = query.where(Notice.division_code.startswith(division_prefix))
+    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    rows = session.execute(query.order_by(Notice.published_at.desc()).limit(limit).offset(offset)).scalars().all()
+    return list(rows), total
+
+
+def objections_of(session: Session, case_id: str) -> list[Objection]:
+    return list(session.execute(select(Objection).where(Objection.case_id == case_id)
+                                .order_by(Objection.lodged_at)).scalars())
+
+
+def open_objection_count(session: Session, case_id: str) -> int:
+    return session.execute(select(func.count()).select_from(Objection)
+                           .where(Objection.case_id == case_id, Objection.status == "open")).scalar_one()
+
+
+def get_objection(session: Session, objection_id: str, *, for_update: bool = False) -> Objection | None:
+    query = select(Objection).where(Objection.id == objection_id)
+    if for_update:
+        query = query.with_for_update()
+    return session.execute(query).scalar_one_or_none()
+
+
+def next_file_sequence(session: Session, county_code: str, year: int) -> int:
+    row = session.execute(select(FileSequence).where(FileSequence.county_code == county_code, FileSequence.year == year)
+                          .with_for_update()).scalar_one_or_none()
+    if row is None:
+        row = FileSequence(county_code=county_code, year=year, last=0)
+        session.add(row)
+    row.last += 1
+    session.flush()
+    return row.last
+
+
+def cases_past_deadline(session: Session, today: date) -> list[Case]:
+    return list(session.execute(select(Case).where(Case.status.not_in(TERMINAL_STATES), Case.deadline.is_not(None),
+                                                   Case.deadline < today, Case.overdue_reported_at.is_(None))
+                                .with_for_update(skip_locked=True)).scalars())
+
+
+def count_overdue_open(session: Session, today: date) -> int:
+    return session.execute(select(func.count()).select_from(Case).where(
+        Case.status.not_in(TERMINAL_STATES), Case.deadline.is_not(None), Case.deadline < today)).scalar_one()

@@ -1,28 +1,164 @@
-"""Response bodies of identification's API."""
+"""Request and response bodies of identification's API."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
+from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
+
+from identification.domain.assessment import Guarantees, HouseholdFacts, Member
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class MemberFacts(_Strict):
+    age: int = Field(ge=0, le=150)
+    labour_capacity: Literal["full", "partial", "none"]
+    disability_grade: int | None = Field(None, ge=1, le=4, description="1 = most severe")
+    chronic_illness: bool = False
+    in_compulsory_education: bool = False
+    in_higher_education: bool = False
+    employed: bool = False
+
+
+class GuaranteesIn(_Strict):
+    food: bool = True
+    clothing: bool = True
+    compulsory_education: bool = True
+    basic_medical: bool = True
+    safe_housing: bool = True
+    drinking_water: bool = True
+
+
+class FactsIn(_Strict):
+    """What the field assessment established (实地核查): money in yuan, income for the whole household."""
+
+    members: list[MemberFacts] = Field(min_length=1, max_length=30)
+    monthly_income_yuan: Decimal = Field(ge=0, le=10_000_000)
+    savings_yuan: Decimal = Field(Decimal(0), ge=0)
+    vehicles_value_yuan: Decimal = Field(Decimal(0), ge=0)
+    owns_business: bool = False
+    extra_housing_units: int = Field(0, ge=0, le=50)
+    medical_expense_yuan_year: Decimal = Field(Decimal(0), ge=0)
+    education_expense_yuan_year: Decimal = Field(Decimal(0), ge=0)
+    care_expense_yuan_year: Decimal = Field(Decimal(0), ge=0)
+    housing_safe: bool = True
+    guarantees: GuaranteesIn = GuaranteesIn()
+    residence_months: int = Field(ge=0, le=1200, description="months living here (no hukou restriction)")
+    formerly_poor: bool = False
+    income_unstable: bool = False
+    sudden_hardship: bool = False
+    has_legal_supporter_able_to_support: bool = False
+
+    def to_domain(self, division_code: str) -> HouseholdFacts:
+        return HouseholdFacts(
+            division_code=division_code, members=tuple(Member(**m.model_dump()) for m in self.members),
+            guarantees=Guarantees(**self.guarantees.model_dump()),
+            **self.model_dump(exclude={"members", "guarantees"}))
+
+
+class Authorisation(_Strict):
+    authorised: bool = Field(description="the household authorised checks of its income and assets 授权核查")
+    method: Literal["signed_form", "recorded_verbal", "electronic"]
+    reference: str = Field(min_length=1, max_length=100)
+
+
+class AssessmentCreate(_Strict):
+    facts: FactsIn
+    authorisation: Authorisation
+    emergency: bool = Field(False, description="waives residence requirements only (急难情形)")
+
+
+class ReviewCreate(_Strict):
+    attendees: list[str] = Field(min_length=1, max_length=200)
+    opinions: list[str] = Field(min_length=1, max_length=200)
+    outcome: Literal["propose_approval", "propose_rejection"]
+
+
+class NoticeCreate(_Strict):
+    programmes: list[str] | None = Field(None, description="default: every programme the latest assessment found")
+
+
+class ObjectionCreate(_Strict):
+    grounds: str = Field(min_length=2, max_length=2000)
+    contact: str | None = Field(None, max_length=100, description="kept for the investigation; never published")
+
+
+class ObjectionResolution(_Strict):
+    outcome: Literal["upheld", "dismissed"]
+    reason: str = Field(min_length=2, max_length=2000)
+
+
+class TownshipReviewCreate(_Strict):
+    outcome: Literal["recommend_approval", "recommend_rejection", "return_for_assessment"]
+    opinion: str = Field(min_length=2, max_length=2000)
+
+
+class ReasonIn(_Strict):
+    code: str = Field(min_length=1, max_length=60)
+    en: str = Field(min_length=1)
+    zh: str = Field(min_length=1)
+
+
+class DecisionCreate(_Strict):
+    outcome: Literal["approve", "reject"]
+    reasons: list[ReasonIn] | None = Field(None, description="for a rejection; default: the criteria the household failed")
+
+
+class WithdrawalCreate(_Strict):
+    reason: str = Field(min_length=2, max_length=2000)
 
 
 class CaseRead(BaseModel):
     case_id: str
     household_id: str
-    application_id: str
+    application_id: str | None
+    source_type: str
     division_code: str
     status: str
+    allowed_actions: list[str]
     channel: str
     applicant_name: str
     member_count: int
     household_monthly_income_yuan: Decimal
     hardship_reason: str
     opened_at: datetime
+    deadline: date | None
+    overdue: bool
+    file_number: str | None
+    decision: dict | None
 
 
 class CasePage(BaseModel):
     items: list[CaseRead]
+    total: int
+    limit: int
+    offset: int
+
+
+class CaseDetail(CaseRead):
+    sources: list[dict]
+    assessment: dict | None
+    reviews: list[dict]
+    notices: list[dict]
+    objections: list[dict]
+
+
+class PublicNotice(BaseModel):
+    notice_id: str
+    division_code: str
+    first_day: date
+    last_day: date
+    programmes: list[str]
+    text_en: str
+    text_zh: str
+
+
+class PublicNoticePage(BaseModel):
+    items: list[PublicNotice]
     total: int
     limit: int
     offset: int

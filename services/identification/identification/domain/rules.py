@@ -1,0 +1,344 @@
+"""Rule sets as data: versioned, effective-dated policy parameters per region and the choice of the set that applies.
+
+Layout of a rule file (``identification/rules/*.json``, one rule set per file)::
+
+    {
+      "version": "53-2026.1",          unique; recorded in every assessment and decision
+      "region": "53",                  division-code prefix; "" is the national default
+      "effective_from": "2026-01-01",  first day the set applies
+      "effective_to": null,            last day it applies (inclusive), or null for open-ended
+      "status": "...", "title_en": "...", "title_zh": "...", "notes": [...]   documentation only
+      "params": { ... }                the numbers, nested per programme / dimension
+    }
+
+A national file (``region == ""``) must hold every parameter in ``REQUIRED_PARAMS``. A regional file holds only the
+parameters it changes: at load time it is deep-merged onto the set of the next shorter matching region (province for
+a county, national for a province) that is effective on the same dates. Objects merge key by key; any other value,
+lists included, replaces the parent's value whole. An override may only name parameters that the parent has, with a
+value of the same kind, so a misspelt key fails loudly instead of silently leaving the default in force. When the
+parent changes during the regional file's period, the regional file yields one merged set per parent period, each
+versioned ``<parent version>+<regional version>``; ``sources`` lists the files merged, outermost first.
+"""
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from identification.domain.calendar import local_date
+
+RULES_DIRECTORY = Path(__file__).resolve().parent.parent / "rules"
+
+# The order in which eligibility evaluates programmes: a programme may only refer (exclusions, covered programmes)
+# to programmes that come before it.
+PROGRAMMES = ("tekun", "dibao", "near_dibao", "rigid_expense", "monitoring", "temporary",
+              "medical", "education", "housing", "employment")
+MONITORING_CATEGORIES = ("unstable", "marginal", "sudden")
+
+_ASSETS = ("savings_limit_months_of_standard_per_person", "vehicle_value_limit_yuan", "business_ownership_allowed",
+           "extra_housing_units_limit")
+_PROCEDURE = ("residence_months", "notice_days")
+
+# Every parameter the domain code reads. A national rule file must define all of them.
+REQUIRED_PARAMS: tuple[tuple[str, ...], ...] = (
+    ("definitions", "minor_age_below"),
+    ("definitions", "elderly_age_from"),
+    ("reference", "rural_disposable_income_yuan_per_person_year"),
+    *((programme, key) for programme in PROGRAMMES for key in _PROCEDURE),
+    *((programme, "assets", key) for programme in ("tekun", "dibao", "near_dibao", "rigid_expense") for key in _ASSETS),
+    ("tekun", "income_limit_factor_of_dibao_standard"),
+    ("tekun", "no_labour_capacity_disability_grades"),
+    ("dibao", "standard_yuan_per_person_month"),
+    ("dibao", "excluded_if_eligible_for"),
+    ("near_dibao", "income_factor_of_dibao_standard"),
+    ("near_dibao", "excluded_if_eligible_for"),
+    ("rigid_expense", "income_cap_share_of_reference_income"),
+    ("rigid_expense", "remaining_income_factor_of_dibao_standard"),
+    ("rigid_expense", "expense_share_of_income_threshold"),
+    ("rigid_expense", "excluded_if_eligible_for"),
+    ("monitoring", "line_yuan_per_person_year"),
+    ("monitoring", "unstable_income_factor_of_line"),
+    ("monitoring", "category_precedence"),
+    ("temporary", "remaining_income_factor_of_dibao_standard"),
+    ("medical", "covered_programmes"),
+    ("medical", "catastrophic_share_of_reference_income"),
+    ("medical", "formerly_poor_share_of_reference_income"),
+    ("education", "covered_programmes"),
+    ("education", "expense_share_of_income_threshold"),
+    ("housing", "covered_programmes"),
+    ("housing", "extra_housing_units_limit"),
+    ("employment", "covered_programmes"),
+    ("assessment", "income_zero_score_factor_of_dibao_standard"),
+    ("assessment", "partial_labour_weight"),
+    ("assessment", "disability_grade_scores"),
+    ("workflow", "default_deadline"),
+    ("appeal", "reconsideration_days"),
+    ("appeal", "litigation_months"),
+)
+
+
+class RuleDataError(ValueError):
+    """A rule file is malformed, incomplete, overlaps another, or overrides a parameter its parent lacks."""
+
+
+class NoRuleSet(LookupError):
+    """No rule set is effective for a division code on a date."""
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """One complete, effective-dated set of policy parameters for a region (division-code prefix; "" = national).
+
+    ``params`` is shared by every caller of the loaded list: treat it as read-only (merge_params returns a copy).
+    """
+
+    version: str
+    region: str
+    effective_from: date
+    effective_to: date | None
+    params: dict = field(hash=False)
+    sources: tuple[str, ...] = ()
+
+    def covers(self, on: date) -> bool:
+        on = local_date(on)
+        return self.effective_from <= on and (self.effective_to is None or on <= self.effective_to)
+
+    def value(self, *path: str) -> Any:
+        """The parameter at a key path, e.g. value("dibao", "notice_days"); KeyError names the missing path."""
+        node: Any = self.params
+        for depth, key in enumerate(path):
+            if not isinstance(node, dict) or key not in node:
+                raise KeyError(f"rule set {self.version} has no parameter {'.'.join(path[:depth + 1])}")
+            node = node[key]
+        return node
+
+    def decimal(self, *path: str) -> Decimal:
+        return _to_decimal(self.value(*path))
+
+    def integer(self, *path: str) -> int:
+        number = self.value(*path)
+        if isinstance(number, bool) or not isinstance(number, int):
+            raise KeyError(f"rule set {self.version}: parameter {'.'.join(path)} must be a whole number")
+        return number
+
+    def flag(self, *path: str) -> bool:
+        return bool(self.value(*path))
+
+    def names(self, *path: str) -> tuple[str, ...]:
+        return tuple(self.value(*path))
+
+
+def load_rule_sets(directory: Path | None = None) -> list[RuleSet]:
+    """Reads every ``*.json`` rule file in the directory (default: the bundled ``rules/``) into complete rule sets.
+
+    Regional files are deep-merged onto their parent (see the module docstring); the result is sorted by region,
+    then by effective_from. Raises RuleDataError naming the file for anything malformed.
+    """
+    folder = RULES_DIRECTORY if directory is None else Path(directory)
+    raw = [_read_rule_file(path) for path in sorted(folder.glob("*.json"))]
+    if not raw:
+        raise RuleDataError(f"no rule files (*.json) in {folder}")
+    _check_unique_versions(raw)
+    _check_no_overlap(raw)
+    complete: list[RuleSet] = []
+    for entry in sorted(raw, key=lambda e: (len(e["region"]), e["region"], e["effective_from"])):
+        if entry["region"] == "":
+            rule_set = RuleSet(entry["version"], "", entry["effective_from"], entry["effective_to"],
+                               entry["params"], (entry["version"],))
+            check_complete(rule_set, entry["file"])
+            complete.append(rule_set)
+        else:
+            complete.extend(_merge_regional(entry, complete))
+    return sorted(complete, key=lambda s: (s.region, s.effective_from))
+
+
+def select_rule_set(rule_sets: list[RuleSet] | tuple[RuleSet, ...], division_code: str, on: date) -> RuleSet:
+    """The set of the longest region prefix of ``division_code`` that is effective on ``on``.
+
+    Pass the date the decision is (or was) made: explaining a past decision with the date it was made selects the
+    rules that were in force then, not today's.
+    """
+    if not isinstance(division_code, str) or (division_code and not division_code.isdigit()):
+        raise ValueError(f"a division code is a string of digits, got {division_code!r}")
+    on = local_date(on)
+    matching = [s for s in rule_sets if division_code.startswith(s.region) and s.covers(on)]
+    if not matching:
+        known = "; ".join(f"{s.version} (region {s.region or 'national'}, {s.effective_from} to "
+                          f"{s.effective_to or 'open'})" for s in rule_sets if division_code.startswith(s.region))
+        raise NoRuleSet(f"no rule set for division {division_code or '(national)'} effective on {on.isoformat()}; "
+                        f"sets for this division: {known or 'none'}")
+    longest = max(len(s.region) for s in matching)
+    best = [s for s in matching if len(s.region) == longest]
+    if len(best) > 1:
+        raise RuleDataError(f"rule sets {', '.join(s.version for s in best)} are all effective for "
+                            f"{division_code} on {on.isoformat()}")
+    return best[0]
+
+
+def rule_set_by_version(rule_sets: list[RuleSet] | tuple[RuleSet, ...], version: str) -> RuleSet:
+    """The set recorded in a past assessment or decision (``rule_version``)."""
+    for rule_set in rule_sets:
+        if rule_set.version == version:
+            return rule_set
+    raise NoRuleSet(f"no rule set with version {version!r}")
+
+
+def merge_params(base: dict, override: dict, *, where: str = "override") -> dict:
+    """``override`` deep-merged onto a copy of ``base``; only parameters ``base`` has, with values of the same kind."""
+    merged = copy.deepcopy(base)
+    for key, value in override.items():
+        path = f"{where}.{key}"
+        if key not in merged:
+            raise RuleDataError(f"{path}: no such parameter in the parent rule set")
+        if isinstance(merged[key], dict):
+            if not isinstance(value, dict):
+                raise RuleDataError(f"{path}: the parent has an object here, the override has {type(value).__name__}")
+            merged[key] = merge_params(merged[key], value, where=path)
+        else:
+            if _kind(merged[key]) != _kind(value):
+                raise RuleDataError(f"{path}: the parent has a {_kind(merged[key])}, the override a {_kind(value)}")
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def check_complete(rule_set: RuleSet, where: str = "") -> None:
+    """Raises RuleDataError unless the set holds every required parameter and its programme references are sound."""
+    label = where or rule_set.version
+    missing = [".".join(path) for path in REQUIRED_PARAMS if not _has_path(rule_set.params, path)]
+    if missing:
+        raise RuleDataError(f"{label}: missing parameters {', '.join(missing)}")
+    for programme in PROGRAMMES:
+        block = rule_set.params[programme]
+        earlier = PROGRAMMES[:PROGRAMMES.index(programme)]
+        for key in ("excluded_if_eligible_for", "covered_programmes"):
+            for named in block.get(key, ()):
+                if named not in earlier:
+                    raise RuleDataError(f"{label}: {programme}.{key} names {named!r}, which is not a programme "
+                                        f"evaluated before {programme} ({', '.join(earlier) or 'none'})")
+        deadline = block.get("deadline")
+        if deadline is not None:
+            _check_deadline(deadline, f"{label}: {programme}.deadline")
+    _check_deadline(rule_set.params["workflow"]["default_deadline"], f"{label}: workflow.default_deadline")
+    precedence = rule_set.params["monitoring"]["category_precedence"]
+    if sorted(precedence) != sorted(MONITORING_CATEGORIES):
+        raise RuleDataError(f"{label}: monitoring.category_precedence must order exactly {MONITORING_CATEGORIES}")
+
+
+def _check_deadline(deadline: Any, label: str) -> None:
+    if not isinstance(deadline, dict) or not ({"working_days", "calendar_days"} & deadline.keys()):
+        raise RuleDataError(f"{label} must give working_days or calendar_days")
+
+
+def _merge_regional(entry: dict, complete: list[RuleSet]) -> list[RuleSet]:
+    """One merged set per stretch of the regional period during which the same parent set is in force."""
+    region, start, end = entry["region"], entry["effective_from"], entry["effective_to"]
+    parents = [s for s in complete if region.startswith(s.region) and s.region != region]
+    boundaries = {start}
+    for parent in parents:
+        for edge in (parent.effective_from, parent.effective_to + timedelta(days=1) if parent.effective_to else None):
+            if edge is not None and edge > start and (end is None or edge <= end):
+                boundaries.add(edge)
+    cuts = sorted(boundaries)
+    merged: list[RuleSet] = []
+    for index, segment_start in enumerate(cuts):
+        segment_end = cuts[index + 1] - timedelta(days=1) if index + 1 < len(cuts) else end
+        effective = [p for p in parents if p.covers(segment_start)]
+        if not effective:
+            raise RuleDataError(f"{entry['file']}: no parent rule set (a shorter region prefix of {region!r}, or the "
+                                f"national default) is effective on {segment_start.isoformat()}")
+        parent = max(effective, key=lambda p: len(p.region))
+        if merged and merged[-1].sources[:-1] == parent.sources:
+            previous = merged.pop()
+            segment_start = previous.effective_from
+        params = merge_params(parent.params, entry["params"], where=f"{entry['file']}: params")
+        merged.append(RuleSet(f"{parent.version}+{entry['version']}", region, segment_start, segment_end, params,
+                              parent.sources + (entry["version"],)))
+    for rule_set in merged:
+        check_complete(rule_set, entry["file"])
+    return merged
+
+
+def _read_rule_file(path: Path) -> dict:
+    try:
+        # Decimal keeps 1.5 and 0.3 exact, so a threshold compares exactly as written in the file.
+        data = json.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
+    except (OSError, ValueError) as exc:
+        raise RuleDataError(f"{path.name}: not readable JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise RuleDataError(f"{path.name}: the top level must be an object")
+    for key in ("version", "region", "effective_from", "params"):
+        if key not in data:
+            raise RuleDataError(f"{path.name}: missing {key!r}")
+    version, region = data["version"], data["region"]
+    if not isinstance(version, str) or not version.strip() or "+" in version:
+        raise RuleDataError(f"{path.name}: version must be a non-empty string without '+'")
+    if not isinstance(region, str) or (region and not region.isdigit()):
+        raise RuleDataError(f"{path.name}: region must be \"\" (national) or a division-code prefix of digits")
+    if not isinstance(data["params"], dict):
+        raise RuleDataError(f"{path.name}: params must be an object")
+    start = _parse_date(data["effective_from"], path.name, "effective_from")
+    end = None if data.get("effective_to") is None else _parse_date(data["effective_to"], path.name, "effective_to")
+    if end is not None and end < start:
+        raise RuleDataError(f"{path.name}: effective_to {end} is before effective_from {start}")
+    return {"file": path.name, "version": version, "region": region, "effective_from": start, "effective_to": end,
+            "params": data["params"]}
+
+
+def _check_unique_versions(raw: list[dict]) -> None:
+    seen: dict[str, str] = {}
+    for entry in raw:
+        if entry["version"] in seen:
+            raise RuleDataError(f"{entry['file']}: version {entry['version']} is also used by {seen[entry['version']]}")
+        seen[entry["version"]] = entry["file"]
+
+
+def _check_no_overlap(raw: list[dict]) -> None:
+    by_region: dict[str, list[dict]] = {}
+    for entry in raw:
+        by_region.setdefault(entry["region"], []).append(entry)
+    for entries in by_region.values():
+        entries.sort(key=lambda e: e["effective_from"])
+        for before, after in zip(entries, entries[1:]):
+            if before["effective_to"] is None or before["effective_to"] >= after["effective_from"]:
+                raise RuleDataError(f"{before['file']} and {after['file']} are both effective for region "
+                                    f"{before['region'] or 'national'} on {after['effective_from'].isoformat()}")
+
+
+def _parse_date(value: Any, file: str, key: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise RuleDataError(f"{file}: {key} must be an ISO date (YYYY-MM-DD), got {value!r}") from None
+
+
+def _has_path(params: dict, path: tuple[str, ...]) -> bool:
+    node: Any = params
+    for key in path:
+        if not isinstance(node, dict) or key not in node:
+            return False
+        node = node[key]
+    return True
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, Decimal, float)):
+        return "number"
+    if isinstance(value, list):
+        return "list"
+    if isinstance(value, dict):
+        return "object"
+    if value is None:
+        return "null"
+    return "string"
+
+
+def _to_decimal(value: Any) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, (int, Decimal, float, str)):
+        raise KeyError(f"expected a number, got {value!r}")
+    return value if isinstance(value, Decimal) else Decimal(str(value))
