@@ -80,3 +80,53 @@ class HouseholdFactory:
                            "household_monthly_income_yuan": body["household_monthly_income_yuan"],
                            "hardship_reason": body["hardship_reason"], "hardship_description": body["hardship_description"],
                            "consent_to_data_check": True})
+
+
+def age_on(id_number: str, on: date) -> int:
+    born = date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14]))
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+class FactsFactory:
+    """Field-assessment facts for a synthetic household: assets, rigid expenditure and labour capacity drawn from
+    plausible rural distributions (most households own little; a tail has large medical costs)."""
+
+    def __init__(self, seed: int | None = None):
+        self.rng = random.Random(seed)
+
+    def facts(self, body: dict, on: date | None = None) -> dict:
+        on = on or date(2026, 1, 1)
+        rng = self.rng
+        members = []
+        for m in body["members"]:
+            age = age_on(m["id_number"], on)
+            ill = rng.random() < (0.08 if age < 50 else 0.3)
+            disability = rng.choices([None, 1, 2, 3, 4], weights=[90, 2, 3, 3, 2])[0]
+            if age < 16 or age >= 70 or disability in (1, 2):
+                capacity = "none"
+            elif ill or age >= 60 or disability:
+                capacity = "partial"
+            else:
+                capacity = "full"
+            members.append({"age": age, "labour_capacity": capacity, "disability_grade": disability,
+                            "chronic_illness": ill, "in_compulsory_education": 6 <= age <= 15,
+                            "in_higher_education": 18 <= age <= 22 and rng.random() < 0.3,
+                            "employed": capacity == "full" and rng.random() < 0.6})
+        return {
+            "members": members,
+            "monthly_income_yuan": str(body["household_monthly_income_yuan"]),
+            "savings_yuan": str(round(rng.lognormvariate(8.5, 1.2) if rng.random() < 0.6 else 0, 2)),
+            "vehicles_value_yuan": str(rng.choice([0, 0, 0, 0, 3000, 8000, 45000])),
+            "owns_business": rng.random() < 0.05,
+            "extra_housing_units": 1 if rng.random() < 0.03 else 0,
+            "medical_expense_yuan_year": str(round(rng.lognormvariate(7.5, 1.3), 2)),
+            "education_expense_yuan_year": str(sum(rng.randint(500, 3000) for m in members if m["in_compulsory_education"])
+                                               + sum(rng.randint(8000, 20000) for m in members if m["in_higher_education"])),
+            "care_expense_yuan_year": str(sum(rng.randint(1000, 6000) for m in members if m["disability_grade"] in (1, 2))),
+            "housing_safe": rng.random() < 0.9,
+            "residence_months": rng.choice([3, 8, 24, 120, 480]),
+            "formerly_poor": rng.random() < 0.3,
+            "income_unstable": rng.random() < 0.25,
+            "sudden_hardship": body.get("hardship_reason") in ("disaster", "accident", "death_of_earner"),
+            "has_legal_supporter_able_to_support": rng.random() < 0.5,
+        }
