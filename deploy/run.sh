@@ -9,8 +9,11 @@ cd "$ROOT"
 PY="$ROOT/.venv/bin/python"
 export KAFKA_PORT="${KAFKA_PORT:-9092}"
 BOOTSTRAP="127.0.0.1:$KAFKA_PORT"
-SERVICES=(discovery identification)
-declare -A PORTS=([discovery]=8001 [identification]=8002)
+declare -A PORTS=([discovery]=8001 [identification]=8002 [assistance]=8003 [gradual_exit]=8004 [followup]=8005)
+SERVICES=()
+for svc in discovery identification assistance gradual_exit followup; do
+  [ -f "services/$svc/$svc/main.py" ] && SERVICES+=("$svc")
+done
 mkdir -p var/log
 PIDS=()
 
@@ -27,6 +30,8 @@ trap cleanup INT TERM EXIT
 for svc in "${SERVICES[@]}"; do
   upper="${svc^^}"
   var="${upper}_KAFKA_BOOTSTRAP"; export "$var=${!var:-$BOOTSTRAP}"
+  # make run is a development setup: staff tokens come from POST /dev/tokens (never enable this in production)
+  var="${upper}_DEV_TOKEN_ISSUER"; export "$var=${!var:-true}"
   var="${upper}_PORT"; PORTS[$svc]="${!var:-${PORTS[$svc]}}"
   port="${PORTS[$svc]}"
   "$PY" -m "$svc" api --host 127.0.0.1 --port "$port" >"var/log/$svc.log" 2>&1 &
