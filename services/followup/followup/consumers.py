@@ -1,0 +1,31 @@
+"""Kafka entry points of followup: gradual exit's exits start plans; partners' inbound signals are matched."""
+from __future__ import annotations
+
+from typing import Callable
+
+from sqlalchemy.orm import Session
+
+from followup import handlers
+from followup.domain.plan import IllegalTransition
+from followup.domain.rules import NoRuleSet
+from shared.consumer import Handler, PermanentError
+from shared.envelope import Event
+
+
+def exit_handlers(services: Callable[[], handlers.Services]) -> dict[str, Handler]:
+    def exited(session: Session, event: Event) -> None:
+        try:
+            handlers.on_household_exited(session, event, services())
+        except NoRuleSet as missing:  # no rules in force on the exit day: it will never apply, whatever the retries
+            raise PermanentError(f"exited_at: no_rule_set: {missing}") from None
+        except IllegalTransition as illegal:
+            raise PermanentError(f"{illegal.code}: {illegal.en}") from None
+
+    return {"gradual_exit.household.exited": exited}
+
+
+def partner_signal_handlers(services: Callable[[], handlers.Services]) -> dict[str, Handler]:
+    def reported(session: Session, event: Event) -> None:
+        handlers.on_partner_signal(session, event, services())
+
+    return {"partner.signal.reported": reported}
