@@ -1,4 +1,5 @@
-"""discovery's API on real PostgreSQL: idempotent submission, validation naming field and rule, nothing half-written."""
+"""discovery's API on real PostgreSQL: idempotent submission, validation naming field and rule, nothing half-written;
+reading applications is for staff of the area."""
 import pytest
 from fastapi.testclient import TestClient
 
@@ -6,17 +7,7 @@ from discovery.main import create_app
 from discovery.models import Application, ApplicationMember
 from shared.synthetic import HouseholdFactory
 from tests.helpers import count, discovery_runtime
-
-
-@pytest.fixture
-def runtime(databases, kafka_bootstrap, topic_prefix):
-    return discovery_runtime(databases.create("discovery"), kafka_bootstrap, topic_prefix)
-
-
-@pytest.fixture
-def client(runtime):
-    with TestClient(create_app(runtime=runtime, start_workers=False)) as c:
-        yield c
+from tests.integration.discovery_support import client, clock, county, runtime  # noqa: F401 (fixtures)
 
 
 def written(runtime) -> tuple[int, int, int]:
@@ -24,11 +15,11 @@ def written(runtime) -> tuple[int, int, int]:
 
 
 def test_submission_writes_application_and_its_event_together(client, runtime):
-    body = HouseholdFactory(1).application_body(size=4)
+    body = HouseholdFactory(1).application_body(division="530102001001", size=4)
     r = client.post("/api/v1/applications", json=body)
     assert r.status_code == 201, r.text
     assert written(runtime) == (1, 4, 1)
-    got = client.get(f"/api/v1/applications/{r.json()['application_id']}").json()
+    got = client.get(f"/api/v1/applications/{r.json()['application_id']}", headers=county(runtime, "530102")).json()
     assert got["applicant_id_number_masked"] == body["applicant"]["id_number"][:6] + "********" + body["applicant"]["id_number"][-4:]
     assert body["applicant"]["id_number"] not in r.text
 
@@ -86,22 +77,37 @@ def test_bad_input_gets_422_naming_field_and_rule_and_writes_nothing(client, run
     assert count(runtime, runtime.tables.idempotency) == 0
 
 
-def test_unknown_application_is_404_in_both_languages(client):
-    r = client.get("/api/v1/applications/nope")
+def test_unknown_application_is_404_in_both_languages(client, runtime):
+    r = client.get("/api/v1/applications/nope", headers=county(runtime))
     assert r.status_code == 404 and r.json()["message_zh"]
 
 
-def test_list_is_paginated_and_filtered_by_area(client):
+def test_reading_applications_needs_a_staff_token(client, runtime):
+    body = HouseholdFactory(10).application_body(division="530102001001")
+    application_id = client.post("/api/v1/applications", json=body).json()["application_id"]
+    for path in (f"/api/v1/applications/{application_id}", "/api/v1/applications"):
+        r = client.get(path)
+        assert r.status_code == 401 and r.json()["error"] == "authentication_required" and r.json()["message_zh"]
+
+
+def test_list_is_paginated_and_limited_to_the_officers_area(client, runtime):
     f = HouseholdFactory(6)
     for division in ["530102001001", "530102001001", "522701001002"]:
         assert client.post("/api/v1/applications", json=f.application_body(division=division)).status_code == 201
-    page = client.get("/api/v1/applications", params={"division_code": "530102", "limit": 1}).json()
+    page = client.get("/api/v1/applications", params={"limit": 1}, headers=county(runtime, "530102")).json()
     assert page["total"] == 2 and len(page["items"]) == 1 and page["limit"] == 1
-    assert client.get("/api/v1/applications", params={"limit": 0}).status_code == 422
+    assert client.get("/api/v1/applications", headers=county(runtime, "522701")).json()["total"] == 1
+    # a narrower prefix inside the area narrows; a prefix outside it finds nothing
+    assert client.get("/api/v1/applications", params={"division_code": "530102001"},
+                      headers=county(runtime, "530102")).json()["total"] == 2
+    assert client.get("/api/v1/applications", params={"division_code": "522701"},
+                      headers=county(runtime, "530102")).json()["total"] == 0
+    assert client.get("/api/v1/applications", params={"limit": 0}, headers=county(runtime)).status_code == 422
 
 
 def test_broker_down_the_api_still_accepts_and_readiness_says_why(databases, topic_prefix):
-    runtime = discovery_runtime(databases.create("discovery"), "127.0.0.1:1", topic_prefix)
+    # the relay only: each worker thread waits out its broker timeout on shutdown, and consumers are not the point here
+    runtime = discovery_runtime(databases.create("discovery"), "127.0.0.1:1", topic_prefix, run_consumers=False)
     with TestClient(create_app(runtime=runtime, start_workers=True)) as c:
         r = c.post("/api/v1/applications", json=HouseholdFactory(8).application_body())
         assert r.status_code == 201

@@ -1,4 +1,5 @@
 """discovery's settings (environment prefix DISCOVERY_)."""
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from shared.config import ServiceSettings
@@ -7,3 +8,8 @@ from shared.config import ServiceSettings
 class Settings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="DISCOVERY_", extra="ignore")
     service_name: str = "discovery"
+    screening_rules_dir: str = Field("", description="folder of screening rule sets (*.json); empty = the package's own")
+    signal_batch_size: int = Field(500, ge=1, le=10_000, description="partner records committed per transaction")
+    clue_verification_days: int = Field(7, ge=1, description="days the village has to verify a clue by a home visit")
+    clue_verification_days_urgent: int = Field(3, ge=1, description="the same for a high-severity clue")
+    china_utc_offset_hours: int = Field(8, description="'today' for signal dates and due dates is China's date")

@@ -1,7 +1,7 @@
 """Request and response bodies of discovery's API; validation errors name the field and the broken rule."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -73,17 +73,43 @@ class ApplicationCreate(BaseModel):
         return self
 
 
+class Authorisation(BaseModel):
+    """The household's authorisation for an application made on its behalf 授权委托."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    method: Literal["signed_form", "recorded_verbal", "electronic"] = Field(
+        description="signed form 书面签字, recorded verbal consent 录音口头授权, electronic 电子授权")
+    reference: str | None = Field(None, max_length=200, description="e.g. the number of the signed form 授权书编号")
+    obtained_on: date = Field(description="when the household gave it 授权日期")
+
+
+class AssistedApplicationCreate(ApplicationCreate):
+    """An application entered by village or township staff on the household's behalf 协助申请."""
+
+    authorisation: Authorisation
+
+
 class MemberRead(BaseModel):
-    name: str
+    name: str | None
     id_number_masked: str
-    relationship: str
+    relationship: str | None
+
+
+class StaffRead(BaseModel):
+    subject: str
+    role: str
+    area: str
+    name: str | None = None
 
 
 class ApplicationRead(BaseModel):
     application_id: str
     household_id: str
+    record_id: str | None
     channel: str
-    status: str
+    status: str = Field(description="submitted | in_identification | in_notice | enrolled | rejected | linked")
+    status_explanation_en: str
+    status_explanation_zh: str
     division_code: str
     applicant_name: str
     applicant_id_number_masked: str
@@ -92,10 +118,263 @@ class ApplicationRead(BaseModel):
     hardship_reason: str
     hardship_description: str | None
     submitted_at: datetime
+    case_id: str | None = None
+    assisted_by: StaffRead | None = None
+    authorisation: Authorisation | None = None
 
 
-class ApplicationPage(BaseModel):
-    items: list[ApplicationRead]
+class Page(BaseModel):
     total: int
     limit: int
     offset: int
+
+
+class ApplicationPage(Page):
+    items: list[ApplicationRead]
+
+
+class Reason(BaseModel):
+    code: str
+    en: str
+    zh: str
+
+
+class Bilingual(BaseModel):
+    en: str
+    zh: str
+
+
+class TimelineEntry(BaseModel):
+    at: datetime
+    status: str
+    en: str
+    zh: str
+
+
+class ApplicationStatus(BaseModel):
+    """Where an application stands and why 申请进度, for the citizen."""
+
+    application_id: str
+    status: str = Field(description="submitted | in_identification | in_notice | enrolled | rejected | linked")
+    explanation_en: str
+    explanation_zh: str
+    updated_at: datetime
+    reasons: list[Reason] = Field(default_factory=list, description="why the household was not approved")
+    appeal: Bilingual | None = Field(None, description="how to appeal a rejection")
+    file_number: str | None = None
+    programmes: list[str] = Field(default_factory=list)
+    notice_ends_at: datetime | None = None
+    timeline: list[TimelineEntry]
+
+
+# --- home visits --------------------------------------------------------------------------------------------------
+Indicator = Literal["illness", "disability", "labour_capacity_lost", "housing_unsafe", "income_loss", "unemployment",
+                    "medical_costs", "education_burden", "disaster", "elderly_alone", "child_in_difficulty", "debt"]
+
+
+class VisitedMember(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    name: str | None = Field(None, min_length=1, max_length=50)
+    id_number: ResidentId
+    relationship: Relationship | None = None
+
+
+class Observations(BaseModel):
+    """What staff saw or were told at the visit 走访情况."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    monthly_income_yuan: Decimal | None = Field(None, ge=0, le=10_000_000, decimal_places=2, description="家庭月收入（元）")
+    housing_safe: bool | None = Field(None, description="住房安全")
+    labour_capacity_lost: bool | None = Field(None, description="主要劳动力丧失劳动能力")
+    notes: str | None = Field(None, max_length=2000)
+
+
+def _unique_people(members: list[VisitedMember]) -> None:
+    ids = [m.id_number for m in members]
+    if len(set(ids)) != len(ids):
+        raise PydanticCustomError("members_unique_id_number", "members: each person may appear only once",
+                                  {"message_zh": "家庭成员身份证号码不能重复"})
+
+
+class VisitCreate(BaseModel):
+    """A home-visit survey 入户走访调查 by village or township staff."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    division_code: DivisionCode
+    visited_on: date
+    members: list[VisitedMember] = Field(min_length=1, max_length=30, description="the household's members seen or named")
+    observations: Observations = Field(default_factory=Observations)
+    indicators: list[Indicator] = Field(default_factory=list, max_length=12, description="hardship indicators 困难指标")
+    recommendation: Literal["refer", "monitor", "no_action"] = Field(
+        description="refer to identification 建议转入认定, keep watching 持续关注, nothing to do 无需帮扶")
+    sudden_hardship: bool = Field(False, description="a sudden event (accident, death, disaster) 突发困难")
+
+    @model_validator(mode="after")
+    def rules(self) -> "VisitCreate":
+        _unique_people(self.members)
+        return self
+
+
+class VisitRead(BaseModel):
+    visit_id: str
+    household_id: str
+    record_id: str | None
+    division_code: str
+    purpose: str
+    clue_id: str | None
+    visitor: StaffRead
+    visited_on: date
+    recorded_at: datetime
+    member_count: int
+    observations: dict
+    indicators: list[str]
+    recommendation: str | None
+    confirmed: bool | None
+    sudden_hardship: bool
+    linked: bool = Field(description="the household is already enrolled or in follow-up: no referral")
+    referral_id: str | None
+
+
+class VisitOutcomeRead(BaseModel):
+    visit: VisitRead
+    household_status: str
+    referral_id: str | None = None
+    merged_households: list[str] = Field(default_factory=list)
+    household_conflicts: list[str] = Field(default_factory=list,
+                                           description="other household records sharing these people, for staff to resolve")
+
+
+# --- clues --------------------------------------------------------------------------------------------------------
+class VerificationCreate(BaseModel):
+    """The verification visit of a risk clue 线索核实走访."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    confirmed: bool = Field(description="the visit confirmed the hardship 核实属实")
+    visited_on: date
+    observations: Observations = Field(default_factory=Observations)
+    indicators: list[Indicator] = Field(default_factory=list, max_length=12)
+    members: list[VisitedMember] = Field(default_factory=list, max_length=30,
+                                         description="the household's members, if learnt at the visit")
+    sudden_hardship: bool = False
+
+    @model_validator(mode="after")
+    def rules(self) -> "VerificationCreate":
+        _unique_people(self.members)
+        return self
+
+
+class DismissalCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    reason_code: Literal["not_confirmed", "already_assisted", "data_error", "duplicate", "moved_away", "other"]
+    reason: str = Field(min_length=1, max_length=2000, description="why the clue is dismissed 排除理由")
+
+
+class ClueRead(BaseModel):
+    clue_id: str
+    household_id: str
+    record_id: str | None
+    status: str = Field(description="raised | verified | unconfirmed | referred | dismissed | linked")
+    allowed_next_steps: list[str]
+    kind: str
+    severity: str
+    rule_id: str
+    rule_version: str
+    evidence: dict
+    explanation_en: str
+    explanation_zh: str
+    division_code: str
+    id_number_masked: str
+    occurred_on: date
+    source_department: str
+    external_id: str
+    raised_at: datetime
+    task_area: str | None
+    task_due_on: date | None
+    verification_visit_id: str | None
+    dismissed_reason_code: str | None
+    dismissed_reason: str | None
+    referral_id: str | None
+
+
+class CluePage(Page):
+    items: list[ClueRead]
+
+
+class ReferralRead(BaseModel):
+    referral_id: str
+    household_id: str
+    record_id: str
+    division_code: str
+    referred_at: datetime
+    referred_by: str
+    trigger_type: str
+    trigger_id: str
+    channels: list[str]
+    reasons: list[Reason]
+    application_ids: list[str]
+    clue_ids: list[str]
+    visit_ids: list[str]
+    sudden_hardship: bool
+    status: str
+    case_id: str | None
+
+
+class VerificationRead(BaseModel):
+    clue: ClueRead
+    visit: VisitRead
+
+
+# --- households and the audit trail -------------------------------------------------------------------------------
+class RecordRead(BaseModel):
+    record_id: str
+    status: str
+    opened_at: datetime
+    closed_at: datetime | None
+    close_reason: str | None
+
+
+class HouseholdRead(BaseModel):
+    household_id: str
+    division_code: str
+    lifecycle_status: str
+    lifecycle_explanation_en: str
+    lifecycle_explanation_zh: str
+    case_id: str | None
+    file_number: str | None
+    programmes: list[str]
+    merged_into: str | None
+    members: list[MemberRead]
+    records: list[RecordRead]
+    applications: list[ApplicationRead]
+    visits: list[VisitRead]
+    clues: list[ClueRead]
+    referrals: list[ReferralRead]
+
+
+class AuditEntry(BaseModel):
+    at: datetime
+    actor: str
+    actor_role: str
+    actor_area: str
+    action: str
+    entity_type: str
+    entity_id: str
+    from_state: str | None
+    to_state: str | None
+    details: dict | None
+    correlation_id: str | None
+
+
+class AuditPage(Page):
+    items: list[AuditEntry]
+
+
+class SignalResult(BaseModel):
+    """One line of the answer to POST /api/v1/signals (application/x-ndjson)."""
+
+    line: int
+    external_id: str | None
+    status: Literal["clue", "no_clue", "invalid", "duplicate"]
+    clue_id: str | None = None
+    clue_status: str | None = None
+    error: dict | None = Field(None, description="{field, rule, message, message_zh} of an invalid record")
