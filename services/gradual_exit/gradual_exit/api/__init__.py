@@ -1,0 +1,1 @@
+"""gradual_exit's HTTP API."""

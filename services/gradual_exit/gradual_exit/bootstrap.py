@@ -1,0 +1,38 @@
+"""The one place that wires gradual_exit's dependencies."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from gradual_exit import handlers
+from gradual_exit.config import Settings
+from gradual_exit.domain.rules import load_rule_book
+from gradual_exit.models import messaging, metadata
+from gradual_exit.scheduled import complete_observations, report_due_reviews
+from shared.clock import Clock
+from shared.contracts import registry
+from shared.kafka_io import topic_for
+from shared.runtime import ConsumerSpec, ServiceRuntime
+
+MIGRATIONS = str(Path(__file__).resolve().parent.parent / "migrations")
+# Every topic gradual_exit writes: one per aggregate of its event contracts.
+OWNED_TOPICS = sorted({topic_for(urn.split(":")[-2]) for urn in registry().known_schemas()
+                       if urn.split(":")[-2].startswith("gradual_exit.")})
+
+
+def build_runtime(settings: Settings | None = None, clock: Clock | None = None) -> ServiceRuntime:
+    runtime = ServiceRuntime(settings or Settings(), metadata, messaging, MIGRATIONS, OWNED_TOPICS)
+    if clock is not None:
+        runtime.clock = clock
+    services = handlers.Services(outbox=runtime.outbox, clock=runtime.clock, rules=load_rule_book())
+    runtime.services = services
+    runtime.consumers.append(ConsumerSpec(name="gradual_exit.enrolments", handlers={
+        "identification.household.enrolled": lambda session, event: handlers.on_household_enrolled(session, event, services),
+    }))
+    # The API applies each situation as it records it; this consumer of the same events makes a replay of the topic
+    # into an empty database rebuild the same state (an event already applied is skipped).
+    runtime.consumers.append(ConsumerSpec(name="gradual_exit.situations", handlers={
+        handlers.SITUATION_RECORDED: lambda session, event: handlers.on_situation_recorded(session, event, services),
+    }))
+    runtime.periodic.append(("observations", runtime.settings.observation_check_seconds, complete_observations))
+    runtime.periodic.append(("reviews", runtime.settings.review_check_seconds, report_due_reviews))
+    return runtime
