@@ -1,3 +1,6 @@
 -- One database per service (each service owns its own), created on the first start of the container.
 CREATE DATABASE discovery;
 CREATE DATABASE identification;
+CREATE DATABASE assistance;
+CREATE DATABASE gradual_exit;
+CREATE DATABASE followup;

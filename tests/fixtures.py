@@ -21,7 +21,7 @@ from shared.envelope import decode
 from shared.kafka_io import ensure_topics, make_consumer, make_producer
 
 ROOT = Path(__file__).resolve().parent.parent
-SERVICES = ["discovery", "identification"]
+from tests.services import SERVICES  # noqa: E402
 
 
 def _required(name: str) -> str:

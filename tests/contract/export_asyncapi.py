@@ -22,7 +22,7 @@ dlt.consumer, dlt.source.topic, dlt.source.partition, dlt.source.offset.
 def build(root: Path | None = None) -> dict:
     root = root or contracts_dir()
     catalog = yaml.safe_load((root / "catalog.yaml").read_text(encoding="utf-8"))["events"]
-    schemas = {p.name.split(".v")[0]: p for p in sorted((root / "events").glob("*.schema.json"))}
+    schemas = {p.name.rsplit(".v", 1)[0]: p for p in sorted((root / "events").glob("*.schema.json"))}
     missing = sorted(set(schemas) ^ set(catalog))
     if missing:
         raise ValueError(f"catalog.yaml and contracts/events disagree on: {missing}")

@@ -6,7 +6,7 @@ import json
 
 from shared.contracts import contracts_dir
 
-SERVICES = ["discovery", "identification"]
+from tests.services import SERVICES  # noqa: E402
 
 
 def current_openapi(service: str) -> dict:

@@ -7,6 +7,7 @@ import yaml
 
 from shared.contracts import ContractRegistry, ContractViolation, contracts_dir
 from shared.envelope import Event
+from tests.services import SERVICES
 
 ROOT = contracts_dir()
 SCHEMAS = sorted((ROOT / "events").glob("*.schema.json"))
@@ -58,7 +59,7 @@ def test_asyncapi_describes_every_event_and_its_files_exist():
     assert doc["asyncapi"].startswith("3.")
     messages = doc["components"]["messages"]
     for schema in SCHEMAS:
-        event_type = schema.name.split(".v")[0]
+        event_type = schema.name.rsplit(".v", 1)[0]
         assert event_type in messages, f"{event_type} missing from asyncapi.yaml"
         ref = messages[event_type]["payload"]["schema"]["$ref"]
         assert (ROOT / ref).resolve() == schema.resolve()
@@ -76,7 +77,7 @@ def test_asyncapi_is_generated_from_the_catalog_and_schemas():
 def test_asyncapi_channels_cover_every_topic_the_services_own_and_their_dlts():
     import importlib
     channels = _asyncapi()["channels"]
-    for service in ("discovery", "identification"):
+    for service in SERVICES:
         for topic in importlib.import_module(f"{service}.bootstrap").OWNED_TOPICS:
             assert topic in channels and topic + ".dlt" in channels
     for name, channel in channels.items():
@@ -85,7 +86,7 @@ def test_asyncapi_channels_cover_every_topic_the_services_own_and_their_dlts():
             assert name.removesuffix(".dlt") == ".".join(event_type.split(".")[:2]), f"{event_type} on wrong topic {name}"
 
 
-@pytest.mark.parametrize("service", ["discovery", "identification"])
+@pytest.mark.parametrize("service", SERVICES)
 def test_exported_openapi_equals_the_running_app(service):
     from tests.contract.export_openapi import current_openapi
     exported = Path(ROOT / "openapi" / f"{service}.json")

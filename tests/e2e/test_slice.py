@@ -3,6 +3,9 @@ import uuid
 
 import httpx
 
+from identification.config import Settings
+from shared.auth import issue_token
+
 from shared.synthetic import HouseholdFactory
 from tests.fixtures import envelopes, read_topic, service_env, wait_until
 from tests.helpers import assert_all_valid
@@ -22,8 +25,12 @@ def test_an_application_posted_to_discovery_becomes_a_case_in_identification(
     application = response.json()
     assert response.headers["X-Correlation-ID"] == correlation
 
+    staff = {"Authorization": "Bearer " + issue_token(Settings().jwt_secret, subject="e2e-county", role="county",
+                                                      area=body["division_code"][:6])}
+
     def case_visible():
-        page = httpx.get(identification.url + "/api/v1/cases", params={"application_id": application["application_id"]}).json()
+        page = httpx.get(identification.url + "/api/v1/cases", params={"application_id": application["application_id"]},
+                         headers=staff).json()
         return page if page["total"] else None
 
     page = wait_until(case_visible, timeout=60, message="the case to be visible in identification's API")
@@ -31,7 +38,7 @@ def test_an_application_posted_to_discovery_becomes_a_case_in_identification(
     case = page["items"][0]
     assert case["household_id"] == application["household_id"]
     assert case["status"] == "opened" and case["member_count"] == 3
-    assert httpx.get(identification.url + f"/api/v1/cases/{case['case_id']}").json()["application_id"] == application["application_id"]
+    assert httpx.get(identification.url + f"/api/v1/cases/{case['case_id']}", headers=staff).json()["application_id"] == application["application_id"]
 
     # Both events travelled with the household id as key and subject, the request's correlation id, and their contracts.
     submitted = envelopes(read_topic(kafka_bootstrap, topic_prefix + "discovery.application", expected=1))

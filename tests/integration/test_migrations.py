@@ -4,8 +4,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
 
+from tests.services import SERVICES
 
-@pytest.mark.parametrize("service", ["discovery", "identification"])
+
+@pytest.mark.parametrize("service", SERVICES)
 def test_migrations_match_models(service, databases):
     import importlib
     metadata = importlib.import_module(f"{service}.models").metadata

@@ -37,4 +37,6 @@ def build_runtime(settings: Settings | None = None, clock: Clock | None = None) 
     runtime.consumers.append(ConsumerSpec(
         name="discovery.partner-signals",
         handlers=consumers.partner_signal_handlers(lambda: runtime.services, lambda: runtime.screener)))
+    runtime.consumers.append(ConsumerSpec(
+        name="discovery.followup", handlers=consumers.followup_handlers(lambda: runtime.services)))
     return runtime

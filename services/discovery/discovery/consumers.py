@@ -73,3 +73,15 @@ def partner_signal_handlers(context: ContextFactory, screener: Callable[[], Scre
                              channel="topic", cause=event)
 
     return {"partner.signal.reported": reported}
+
+
+def followup_handlers(context: ContextFactory) -> dict[str, Handler]:
+    """Long-term follow-up: a household in follow-up is linked, not duplicated; a relapse reopens its record."""
+
+    def started(session: Session, event: Event) -> None:
+        handlers.on_followup_started(session, context(), household_id=event.data["household_id"], at=event.time)
+
+    def relapse(session: Session, event: Event) -> None:
+        handlers.on_relapse_detected(session, context(), event)
+
+    return {"followup.plan.started": started, "followup.relapse.detected": relapse}

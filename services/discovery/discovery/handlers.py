@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import replace, dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Sequence
 
@@ -14,6 +14,7 @@ from discovery import repository
 from discovery.config import Settings
 from discovery.domain.households import find_household
 from discovery.domain.lifecycle import (
+    CHANNEL_ORDER,
     CLUE_NEXT_STEPS,
     CLUES_JOINING_A_REFERRAL,
     LINKED_STATUSES,
@@ -349,7 +350,8 @@ def record_visit(session: Session, ctx: Context, body, visitor: Principal) -> Vi
 
 # --- referrals ----------------------------------------------------------------------------------------------------
 def _refer(session: Session, ctx: Context, household: Household, record: DiscoveryRecord, trigger_type: str,
-           trigger_id: str, actor: Principal, referral_id: str | None = None) -> Referral:
+           trigger_id: str, actor: Principal, referral_id: str | None = None, *, fast_track: bool = False,
+           extra_reasons: Sequence[dict] = (), extra_channels: Sequence[str] = ()) -> Referral:
     """discovery.household.referred for everything open on the record: its clues (raised or verified), the visits
     not yet referred, and the applications (for reference: identification already has them)."""
     now = ctx.clock.now()
@@ -360,6 +362,9 @@ def _refer(session: Session, ctx: Context, household: Household, record: Discove
         [ClueFacts(c.id, c.rule_id, c.kind, c.severity, c.explanation_en, c.explanation_zh) for c in clues],
         [VisitFacts(v.id, v.indicators, v.observations, v.recommendation, v.sudden_hardship) for v in visits],
         [a.channel for a in applications])
+    if extra_reasons or extra_channels:
+        content = replace(content, reasons=list(content.reasons) + [dict(r) for r in extra_reasons],
+                          channels=[c for c in CHANNEL_ORDER if c in set(content.channels) | set(extra_channels)])
     members = [{k: v for k, v in {"name": m.name, "id_number": m.id_number, "relationship": m.relationship}.items()
                 if v is not None} for m in repository.members_of(session, household.id)][:MAX_REFERRAL_MEMBERS]
     referral = Referral(
@@ -385,7 +390,7 @@ def _refer(session: Session, ctx: Context, household: Household, record: Discove
         "division_code": household.division_code, "referred_at": now.isoformat(), "channels": content.channels,
         "reasons": content.reasons, "members": members, "application_ids": referral.application_ids,
         "clue_ids": referral.clue_ids, "visit_ids": referral.visit_ids, "sudden_hardship": content.sudden_hardship,
-        "fast_track": False,
+        "fast_track": fast_track,
     }
     if content.observed:
         data["observed"] = content.observed
@@ -669,3 +674,41 @@ def status_facts(application: Application, household: Household | None) -> Statu
     return StatusFacts(file_number=household.file_number, programmes=household.programmes or (),
                        notice_ends_at=household.notice_ends_at, reasons=household.decision_reasons or (),
                        appeal=household.appeal)
+
+
+# --- long-term follow-up: in follow-up, and relapses back on a fast track ------------------------------------------
+def on_followup_started(session: Session, ctx: Context, *, household_id: str, at: datetime) -> None:
+    """followup.plan.started: the household left assistance and is followed up; new reports about it are linked."""
+    household = _household_for_event(session, household_id, "followup")
+    if household is None or household.lifecycle_status == "follow_up":
+        return
+    previous = household.lifecycle_status
+    household.lifecycle_status, household.updated_at = "follow_up", ctx.clock.now()
+    _audit(session, ctx, audit.SYSTEM, "household.follow_up", "household", household.id, previous, "follow_up", None)
+
+
+def on_relapse_detected(session: Session, ctx: Context, event: Event) -> Referral:
+    """followup.relapse.detected: the same household's last record is reopened, with its history, and referred to
+    identification at once on the fast track (the risk was found by follow-up; no new verification visit)."""
+    d = event.data
+    referral_id = f"relapse-{d['relapse_id']}"
+    known = repository.get_referral(session, referral_id)
+    if known is not None:  # a replay into a live database
+        return known
+    household = repository.get_household(session, d["household_id"], lock=True)
+    if household is None or household.lifecycle_status == "merged":
+        household = recognise_household(session, ctx, d["members"], d["division_code"], audit.SYSTEM).household
+    records = repository.records_of(session, household.id)
+    record = repository.open_record(session, household.id) or (records[-1] if records else None)
+    if record is None:
+        record = open_record_of(session, ctx, household)
+    elif record.status != "open":
+        _audit(session, ctx, audit.SYSTEM, "record.reopened", "record", record.id, record.status, "open",
+               {"relapse_id": d["relapse_id"], "risk_kind": d["risk_kind"]})
+        record.status, record.closed_at, record.close_reason = "open", None, None
+    previous = household.lifecycle_status
+    household.lifecycle_status, household.updated_at = "in_discovery", ctx.clock.now()
+    _audit(session, ctx, audit.SYSTEM, "household.relapsed", "household", household.id, previous, "in_discovery",
+           {"relapse_id": d["relapse_id"], "plan_id": d["plan_id"], "risk_kind": d["risk_kind"]})
+    return _refer(session, ctx, household, record, "relapse", d["relapse_id"], audit.SYSTEM, referral_id,
+                  fast_track=True, extra_reasons=d["reasons"], extra_channels=["followup"])

@@ -240,7 +240,7 @@ class Referral(Base):
     division_code: Mapped[str] = mapped_column(String(12))
     referred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     referred_by: Mapped[str] = mapped_column(String(128))
-    trigger_type: Mapped[str] = mapped_column(String(10))  # clue | visit
+    trigger_type: Mapped[str] = mapped_column(String(10))  # clue | visit | relapse
     trigger_id: Mapped[str] = mapped_column(String(64))
     channels: Mapped[list] = mapped_column(JSON)
     reasons: Mapped[list] = mapped_column(JSON)

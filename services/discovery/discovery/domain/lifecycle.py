@@ -201,7 +201,7 @@ class ReferralContent:
     sudden_hardship: bool
 
 
-CHANNEL_ORDER = ("online", "assisted", "visit", "partner_signal")
+CHANNEL_ORDER = ("online", "assisted", "visit", "partner_signal", "followup")
 
 
 def referral_content(clues: Sequence[ClueFacts], visits: Sequence[VisitFacts],
