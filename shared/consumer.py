@@ -42,6 +42,7 @@ class _Incoming:
     record: object
     event: Event | None = None
     error: Exception | None = None
+    ignored: bool = False
 
 
 class ConsumerRunner:
@@ -75,7 +76,10 @@ class ConsumerRunner:
         """One poll's records: dead-letter what fails its contract, apply the rest in one transaction, then commit offsets."""
         incoming = [self._decode(r) for records in batch.values() for r in records]
         bad = [i for i in incoming if i.error is not None]
-        good = [i for i in incoming if i.error is None]
+        good = [i for i in incoming if i.error is None and not i.ignored]
+        for item in incoming:
+            if item.ignored:
+                EVENTS_CONSUMED.labels(self.service, self.name, item.record.topic, "ignored").inc()
         for item in bad:
             self._dead_letter(item.record, item.error, "contract")
         failed: list[tuple[_Incoming, Exception]] = []
@@ -102,8 +106,8 @@ class ConsumerRunner:
             envelope = decode(record.value)
             self.registry.validate(envelope)
             if envelope["type"] not in self.handlers:
-                raise ContractViolation(envelope["type"], "type", "handled-type",
-                                        f"consumer {self.name} has no handler for {envelope['type']}")
+                # A topic carries every event of its aggregate; this consumer wants only some of them.
+                return _Incoming(record, ignored=True)
             return _Incoming(record, from_envelope(envelope))
         except (UndecodableEvent, ContractViolation) as exc:
             return _Incoming(record, error=exc)

@@ -177,3 +177,22 @@ def test_a_dead_letter_can_be_listed_and_replayed_once_the_cause_is_fixed(kafka_
         assert replay(kafka_bootstrap, topic + ".dlt", {(letters[0].partition, letters[0].offset)}) == 1
         wait_until(lambda: h.inbox() == 1, timeout=30, message="replayed event applied")
     assert applied == [event.id]
+
+
+def test_events_of_a_type_the_consumer_does_not_handle_are_skipped_not_dead_lettered(
+        kafka_bootstrap, db_url, topics, producer):
+    """A topic carries every event of its aggregate; a consumer that wants only some of them skips the rest."""
+    from shared.envelope import Event
+    topic = topics[0]
+    other = Event(type="discovery.household.referred", source="/services/discovery", subject="same-household", data={
+        "referral_id": "r-1", "household_id": "same-household", "record_id": "rec-1", "division_code": "530102001001",
+        "referred_at": "2026-06-01T00:00:00Z", "channels": ["visit"], "reasons": [{"code": "x", "en": "x", "zh": "x"}],
+        "members": [{"id_number": "11010519491231002X"}], "application_ids": [], "clue_ids": [], "visit_ids": [],
+        "sudden_hardship": False, "fast_track": False})
+    wanted = HouseholdFactory(28).application_event()
+    send(producer, topic, [other, wanted])
+    applied = []
+    with Harness(kafka_bootstrap, db_url, topic, lambda s, e: applied.append(e.id)) as h:
+        wait_until(lambda: h.inbox() == 1, timeout=30, message="the wanted event applied")
+    assert applied == [wanted.id]
+    assert read_topic(kafka_bootstrap, topic + ".dlt", timeout=3) == []
