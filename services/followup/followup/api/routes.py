@@ -7,7 +7,7 @@ from fastapi import APIRouter, Header, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 
 from followup import handlers, repository
-from followup.api.deps import idempotent, principal_scope, transaction
+from shared.unit_of_work import caller_scope as principal_scope, idempotent, transaction
 from followup.api.schemas import (
     CheckinCreate,
     CheckinOutcome,

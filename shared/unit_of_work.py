@@ -1,4 +1,4 @@
-"""What followup's routes share: the one transaction per request (retried on a race) and Idempotency-Key replay."""
+"""The one transaction per request: commit here and nowhere else, retry races, replay Idempotency-Keys."""
 from __future__ import annotations
 
 import hashlib
@@ -18,10 +18,10 @@ RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock
 
 
 def transaction(runtime, work: Callable[[Session], T], attempts: int = 3) -> T:
-    """Runs ``work`` in one transaction and commits it (the only place a request commits).
+    """Runs `work` in one transaction and commits it (the only place a request commits).
 
-    A unique-key race (a partner resending a record while the first is being written) or a deadlock is retried:
-    the work reads again and finds what the other transaction wrote.
+    A deadlock, a serialization failure or a unique-key race (two requests writing the same new record) is retried:
+    the work reads the state again and finds what the other transaction wrote.
     """
     for attempt in range(attempts):
         try:
@@ -59,6 +59,6 @@ def idempotent(runtime, scope: str, key: str | None, body: dict, status: int,
     return JSONResponse(status_code=code, content=content, headers={"Idempotency-Replayed": "true"} if replayed else None)
 
 
-def principal_scope(principal: Principal) -> str:
+def caller_scope(principal: Principal) -> str:
     """An Idempotency-Key belongs to the officer or department that sent it."""
     return hashlib.sha256(principal.subject.encode()).hexdigest()[:16]
