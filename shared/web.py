@@ -6,6 +6,7 @@ import uuid
 from typing import Callable
 
 from fastapi import FastAPI, Request
+from pydantic import BaseModel, Field
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -159,21 +160,20 @@ def create_service_app(*, service: str, title: str, description: str, routers: l
     return app
 
 
+class DevTokenRequest(BaseModel):
+    subject: str = Field(min_length=1, max_length=128)
+    role: str
+    area: str = ""
+    name: str = ""
+    department: str | None = None
+
+
 def _mount_dev_token_issuer(app: FastAPI, secret: str) -> None:
     """POST /dev/tokens: signs a token for any role and area. Only for `make run` and tests; off by default."""
-    from pydantic import BaseModel
-
     from shared.auth import issue_token
 
-    class TokenRequest(BaseModel):
-        subject: str
-        role: str
-        area: str = ""
-        name: str = ""
-        department: str | None = None
-
     @app.post("/dev/tokens", include_in_schema=False)
-    def dev_token(body: TokenRequest) -> dict:
+    def dev_token(body: DevTokenRequest):
         try:
             token = issue_token(secret, subject=body.subject, role=body.role, area=body.area, name=body.name,
                                 department=body.department)
