@@ -14,4 +14,6 @@ export BENCH_KAFKA_BOOTSTRAP="127.0.0.1:$KAFKA_PORT"
 export BENCH_PG_URL="${BENCH_PG_URL:-postgresql+psycopg://platform:platform@127.0.0.1:${PGPORT:-5432}}"
 "$ROOT/.venv/bin/python" -m bench.pipeline "$@" || exit 1
 echo
-"$ROOT/.venv/bin/python" -m bench.screening --records "${BENCH_SIGNALS:-1000000}"
+"$ROOT/.venv/bin/python" -m bench.screening --records "${BENCH_SIGNALS:-1000000}" || exit 1
+echo
+"$ROOT/.venv/bin/python" -m bench.matching

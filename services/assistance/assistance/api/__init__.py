@@ -1,0 +1,1 @@
+"""assistance's HTTP API."""

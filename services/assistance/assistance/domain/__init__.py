@@ -1,0 +1,1 @@
+"""assistance's domain: plain Python, no I/O."""

@@ -1,0 +1,19 @@
+"""assistance's timers: on a new day refresh waiting priorities, on a new period offer the renewed places to the waitlist."""
+from __future__ import annotations
+
+from prometheus_client import Gauge
+from sqlalchemy import func, select
+
+from assistance import handlers
+from assistance.models import Need
+
+WAITING_NEEDS = Gauge("assistance_waiting_needs", "Needs waiting for a provider's place")
+
+
+def reconsider_daily(runtime) -> int:
+    svc: handlers.Services = runtime.services
+    with runtime.session_factory() as session, session.begin():
+        matched = handlers.reconsider_on_new_day(session, svc)
+        WAITING_NEEDS.set(session.execute(select(func.count()).select_from(Need)
+                                          .where(Need.status == "waiting")).scalar_one())
+    return matched
