@@ -20,7 +20,6 @@ during the regional file's period, the regional file yields one merged set per p
 """
 from __future__ import annotations
 
-import copy
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
@@ -29,6 +28,17 @@ from pathlib import Path
 from typing import Any
 
 from assistance.domain.catalogue import BENEFIT_OF_PROGRAMME, CARE_LEVELS, PROGRAMMES, SERVICE_TYPES
+from shared.rule_data import (  # noqa: F401 (re-exported: the service's rule API)
+    NoRuleSet,
+    RuleDataError,
+    check_no_overlap as _check_no_overlap,
+    check_unique_versions as _check_unique_versions,
+    has_path as _has_path,
+    kind as _kind,
+    merge_params,
+    parse_date as _parse_date,
+    to_decimal as _to_decimal,
+)
 
 RULES_DIRECTORY = Path(__file__).resolve().parent.parent / "rules"
 CHINA_STANDARD_TIME = timezone(timedelta(hours=8), "CST")
@@ -60,14 +70,6 @@ REQUIRED_PARAMS: tuple[tuple[str, ...], ...] = (
     ("quality", "unrated_rating"),
     ("quality", "minimum_ratings"),
 )
-
-
-class RuleDataError(ValueError):
-    """A rule file is malformed, incomplete, overlaps another, or overrides a parameter its parent lacks."""
-
-
-class NoRuleSet(LookupError):
-    """No rule set is effective for a division code on a date."""
 
 
 def local_date(moment: date) -> date:
@@ -148,24 +150,6 @@ def select_rule_set(rule_sets: list[RuleSet] | tuple[RuleSet, ...], division_cod
         raise RuleDataError(f"rule sets {', '.join(s.version for s in best)} are all effective for "
                             f"{division_code} on {on.isoformat()}")
     return best[0]
-
-
-def merge_params(base: dict, override: dict, *, where: str = "override") -> dict:
-    """``override`` deep-merged onto a copy of ``base``; only parameters ``base`` has, with values of the same kind."""
-    merged = copy.deepcopy(base)
-    for key, value in override.items():
-        path = f"{where}.{key}"
-        if key not in merged:
-            raise RuleDataError(f"{path}: no such parameter in the parent rule set")
-        if isinstance(merged[key], dict):
-            if not isinstance(value, dict):
-                raise RuleDataError(f"{path}: the parent has an object here, the override has {type(value).__name__}")
-            merged[key] = merge_params(merged[key], value, where=path)
-        else:
-            if _kind(merged[key]) != _kind(value):
-                raise RuleDataError(f"{path}: the parent has a {_kind(merged[key])}, the override a {_kind(value)}")
-            merged[key] = copy.deepcopy(value)
-    return merged
 
 
 def check_complete(rule_set: RuleSet, where: str = "") -> None:
@@ -276,57 +260,3 @@ def _read_rule_file(path: Path) -> dict:
             "params": data["params"]}
 
 
-def _check_unique_versions(raw: list[dict]) -> None:
-    seen: dict[str, str] = {}
-    for entry in raw:
-        if entry["version"] in seen:
-            raise RuleDataError(f"{entry['file']}: version {entry['version']} is also used by {seen[entry['version']]}")
-        seen[entry["version"]] = entry["file"]
-
-
-def _check_no_overlap(raw: list[dict]) -> None:
-    by_region: dict[str, list[dict]] = {}
-    for entry in raw:
-        by_region.setdefault(entry["region"], []).append(entry)
-    for entries in by_region.values():
-        entries.sort(key=lambda e: e["effective_from"])
-        for before, after in zip(entries, entries[1:]):
-            if before["effective_to"] is None or before["effective_to"] >= after["effective_from"]:
-                raise RuleDataError(f"{before['file']} and {after['file']} are both effective for region "
-                                    f"{before['region'] or 'national'} on {after['effective_from'].isoformat()}")
-
-
-def _parse_date(value: Any, file: str, key: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except (TypeError, ValueError):
-        raise RuleDataError(f"{file}: {key} must be an ISO date (YYYY-MM-DD), got {value!r}") from None
-
-
-def _has_path(params: dict, path: tuple[str, ...]) -> bool:
-    node: Any = params
-    for key in path:
-        if not isinstance(node, dict) or key not in node:
-            return False
-        node = node[key]
-    return True
-
-
-def _kind(value: Any) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, Decimal, float)):
-        return "number"
-    if isinstance(value, list):
-        return "list"
-    if isinstance(value, dict):
-        return "object"
-    if value is None:
-        return "null"
-    return "string"
-
-
-def _to_decimal(value: Any) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, (int, Decimal, float, str)):
-        raise KeyError(f"expected a number, got {value!r}")
-    return value if isinstance(value, Decimal) else Decimal(str(value))
