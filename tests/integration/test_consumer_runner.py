@@ -133,7 +133,7 @@ def test_database_unavailable_commits_no_offset_and_another_consumer_resumes(kaf
     runner = ConsumerRunner(service="test", name="test.consumer", consumer=consumer, producer=producer,
                             session_factory=make_session_factory(down), engine=down, tables=messaging,
                             registry=registry(), handlers={TYPE: lambda s, e: None}, retry_backoff_s=0.01)
-    batch = wait_until(lambda: consumer.poll(timeout_ms=500), timeout=20, message="a batch")
+    batch = wait_until(lambda: consumer.poll(timeout_ms=500), timeout=60, message="a batch")  # group join under load
     with pytest.raises(DatabaseUnavailable):
         runner.process(batch)
     assert all(consumer.committed(TopicPartition(topic, p)) is None for p in range(3))

@@ -21,9 +21,8 @@ versioned ``<parent version>+<regional version>``; ``sources`` lists the files m
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -37,6 +36,8 @@ from shared.rule_data import (  # noqa: F401 (re-exported: the service's rule AP
     has_path as _has_path,
     kind as _kind,
     merge_params,
+    merge_regional,
+    read_rule_file,
     parse_date as _parse_date,
     to_decimal as _to_decimal,
 )
@@ -141,7 +142,7 @@ def load_rule_sets(directory: Path | None = None) -> list[RuleSet]:
     then by effective_from. Raises RuleDataError naming the file for anything malformed.
     """
     folder = RULES_DIRECTORY if directory is None else Path(directory)
-    raw = [_read_rule_file(path) for path in sorted(folder.glob("*.json"))]
+    raw = [read_rule_file(path) for path in sorted(folder.glob("*.json"))]
     if not raw:
         raise RuleDataError(f"no rule files (*.json) in {folder}")
     _check_unique_versions(raw)
@@ -154,7 +155,7 @@ def load_rule_sets(directory: Path | None = None) -> list[RuleSet]:
             check_complete(rule_set, entry["file"])
             complete.append(rule_set)
         else:
-            complete.extend(_merge_regional(entry, complete))
+            complete.extend(merge_regional(entry, complete, RuleSet, check_complete))
     return sorted(complete, key=lambda s: (s.region, s.effective_from))
 
 
@@ -215,60 +216,5 @@ def check_complete(rule_set: RuleSet, where: str = "") -> None:
 def _check_deadline(deadline: Any, label: str) -> None:
     if not isinstance(deadline, dict) or not ({"working_days", "calendar_days"} & deadline.keys()):
         raise RuleDataError(f"{label} must give working_days or calendar_days")
-
-
-def _merge_regional(entry: dict, complete: list[RuleSet]) -> list[RuleSet]:
-    """One merged set per stretch of the regional period during which the same parent set is in force."""
-    region, start, end = entry["region"], entry["effective_from"], entry["effective_to"]
-    parents = [s for s in complete if region.startswith(s.region) and s.region != region]
-    boundaries = {start}
-    for parent in parents:
-        for edge in (parent.effective_from, parent.effective_to + timedelta(days=1) if parent.effective_to else None):
-            if edge is not None and edge > start and (end is None or edge <= end):
-                boundaries.add(edge)
-    cuts = sorted(boundaries)
-    merged: list[RuleSet] = []
-    for index, segment_start in enumerate(cuts):
-        segment_end = cuts[index + 1] - timedelta(days=1) if index + 1 < len(cuts) else end
-        effective = [p for p in parents if p.covers(segment_start)]
-        if not effective:
-            raise RuleDataError(f"{entry['file']}: no parent rule set (a shorter region prefix of {region!r}, or the "
-                                f"national default) is effective on {segment_start.isoformat()}")
-        parent = max(effective, key=lambda p: len(p.region))
-        if merged and merged[-1].sources[:-1] == parent.sources:
-            previous = merged.pop()
-            segment_start = previous.effective_from
-        params = merge_params(parent.params, entry["params"], where=f"{entry['file']}: params")
-        merged.append(RuleSet(f"{parent.version}+{entry['version']}", region, segment_start, segment_end, params,
-                              parent.sources + (entry["version"],)))
-    for rule_set in merged:
-        check_complete(rule_set, entry["file"])
-    return merged
-
-
-def _read_rule_file(path: Path) -> dict:
-    try:
-        # Decimal keeps 1.5 and 0.3 exact, so a threshold compares exactly as written in the file.
-        data = json.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
-    except (OSError, ValueError) as exc:
-        raise RuleDataError(f"{path.name}: not readable JSON ({exc})") from None
-    if not isinstance(data, dict):
-        raise RuleDataError(f"{path.name}: the top level must be an object")
-    for key in ("version", "region", "effective_from", "params"):
-        if key not in data:
-            raise RuleDataError(f"{path.name}: missing {key!r}")
-    version, region = data["version"], data["region"]
-    if not isinstance(version, str) or not version.strip() or "+" in version:
-        raise RuleDataError(f"{path.name}: version must be a non-empty string without '+'")
-    if not isinstance(region, str) or (region and not region.isdigit()):
-        raise RuleDataError(f"{path.name}: region must be \"\" (national) or a division-code prefix of digits")
-    if not isinstance(data["params"], dict):
-        raise RuleDataError(f"{path.name}: params must be an object")
-    start = _parse_date(data["effective_from"], path.name, "effective_from")
-    end = None if data.get("effective_to") is None else _parse_date(data["effective_to"], path.name, "effective_to")
-    if end is not None and end < start:
-        raise RuleDataError(f"{path.name}: effective_to {end} is before effective_from {start}")
-    return {"file": path.name, "version": version, "region": region, "effective_from": start, "effective_to": end,
-            "params": data["params"]}
 
 
