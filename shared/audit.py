@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
+from shared.db import UtcDateTime
 from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, MetaData, String, Table, Text, insert, select
 from sqlalchemy.orm import Session
 
@@ -18,7 +19,7 @@ def define_audit_table(metadata: MetaData) -> Table:
         "audit_log",
         metadata,
         Column("id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True),
-        Column("at", DateTime(timezone=True), nullable=False),
+        Column("at", UtcDateTime, nullable=False),
         Column("actor", String(128), nullable=False),
         Column("actor_role", String(20), nullable=False),
         Column("actor_area", String(12), nullable=False),

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from shared.db import UtcDateTime
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -37,8 +38,8 @@ def define_messaging_tables(metadata: MetaData) -> MessagingTables:
         Column("topic", String(200), nullable=False),
         Column("key", String(128), nullable=False),
         Column("payload", LargeBinary, nullable=False),
-        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-        Column("sent_at", DateTime(timezone=True), nullable=True),
+        Column("created_at", UtcDateTime, nullable=False, server_default=func.now()),
+        Column("sent_at", UtcDateTime, nullable=True),
         Column("attempts", Integer, nullable=False, server_default="0"),
         Column("last_error", Text, nullable=True),
     )
@@ -53,7 +54,7 @@ def define_messaging_tables(metadata: MetaData) -> MessagingTables:
         Column("topic", String(200), nullable=False),
         Column("partition", Integer, nullable=False),
         Column("offset", BigInteger, nullable=False),
-        Column("processed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column("processed_at", UtcDateTime, nullable=False, server_default=func.now()),
     )
     idempotency = Table(
         "idempotency_keys",
@@ -63,6 +64,6 @@ def define_messaging_tables(metadata: MetaData) -> MessagingTables:
         Column("request_hash", String(64), nullable=False),
         Column("status_code", Integer, nullable=False),
         Column("response_body", Text, nullable=False),
-        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column("created_at", UtcDateTime, nullable=False, server_default=func.now()),
     )
     return MessagingTables(outbox=outbox, inbox=inbox, idempotency=idempotency)

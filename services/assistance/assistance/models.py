@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
+from shared.db import UtcDateTime
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -47,8 +48,8 @@ class Household(Base):
     sudden_hardship: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     care_level: Mapped[str | None] = mapped_column(String(20))
     identification_rule_version: Mapped[str] = mapped_column(String(80))
-    enrolled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    enrolled_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class Enrolment(Base):
@@ -59,8 +60,8 @@ class Enrolment(Base):
     case_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     household_id: Mapped[str] = mapped_column(ForeignKey("households.id"), index=True)
     programmes: Mapped[list] = mapped_column(JSON)
-    enrolled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    enrolled_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class ProgrammeExit(Base):
@@ -73,8 +74,8 @@ class ProgrammeExit(Base):
     programme: Mapped[str] = mapped_column(String(20))
     remaining_programmes: Mapped[list] = mapped_column(JSON)
     reasons: Mapped[list] = mapped_column(JSON)
-    exited_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    exited_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class Need(Base):
@@ -98,14 +99,14 @@ class Need(Base):
     # What the priority was computed from (domain.priority.inputs_signature): unchanged inputs, no recomputation.
     priority_signature: Mapped[str] = mapped_column(String(64), default="", server_default="")
     rule_version: Mapped[str] = mapped_column(String(80))
-    waiting_since: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    waiting_since: Mapped[datetime] = mapped_column(UtcDateTime)
     excluded_providers: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")  # declined it before
     wait_reason: Mapped[dict | None] = mapped_column(JSON)  # while waiting: code, en, zh, facts
     wait_code: Mapped[str | None] = mapped_column(String(40))  # wait_reason's code and a hash of it, so that
     wait_signature: Mapped[str | None] = mapped_column(String(64))  # matching compares without loading the JSON
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     close_reason: Mapped[dict | None] = mapped_column(JSON)
 
 
@@ -121,9 +122,9 @@ class Provider(Base):
     areas: Mapped[list] = mapped_column(JSON)  # division-code prefixes it serves
     constraints: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     created_by: Mapped[str] = mapped_column(String(128))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class ProviderService(Base):
@@ -136,7 +137,7 @@ class ProviderService(Base):
     capacity_per_period: Mapped[int]
     period_kind: Mapped[str] = mapped_column(String(10))  # month, quarter, year
     unit_cost_yuan: Mapped[Decimal] = mapped_column(Numeric(12, 2))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class CapacityUsage(Base):
@@ -166,11 +167,11 @@ class Referral(Base):
     priority: Mapped[Decimal] = mapped_column(Numeric(5, 2))
     reason: Mapped[dict] = mapped_column(JSON)  # why this match: code, en, zh, facts
     rule_version: Mapped[str] = mapped_column(String(80))
-    matched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    matched_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     delivery: Mapped[dict | None] = mapped_column(JSON)
-    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     close_reason: Mapped[dict | None] = mapped_column(JSON)
 
 
@@ -192,8 +193,8 @@ class Benefit(Base):
     calculation: Mapped[dict] = mapped_column(JSON)
     explanation_en: Mapped[str] = mapped_column(Text)
     explanation_zh: Mapped[str] = mapped_column(Text)
-    granted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    stopped_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    granted_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    stopped_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     stop_reason: Mapped[dict | None] = mapped_column(JSON)
 
 
@@ -213,10 +214,10 @@ class Feedback(Base):
     complaint: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     complaint_status: Mapped[str | None] = mapped_column(String(20))  # open, resolved
     comment: Mapped[str | None] = mapped_column(Text)
-    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime)
     resolution: Mapped[str | None] = mapped_column(Text)
     resolved_by: Mapped[str | None] = mapped_column(String(128))
-    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class NeedsAssessment(Base):
@@ -226,7 +227,7 @@ class NeedsAssessment(Base):
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     household_id: Mapped[str] = mapped_column(ForeignKey("households.id"), index=True)
-    assessed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    assessed_at: Mapped[datetime] = mapped_column(UtcDateTime)
     assessed_by: Mapped[str] = mapped_column(String(128))
     changes: Mapped[dict] = mapped_column(JSON)
     rule_version: Mapped[str] = mapped_column(String(80))

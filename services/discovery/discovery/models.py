@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
+from shared.db import UtcDateTime
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -47,10 +48,10 @@ class Household(Base):
     programmes: Mapped[list] = mapped_column(JSON, default=list)
     decision_reasons: Mapped[list | None] = mapped_column(JSON)  # [{code, en, zh}] of a rejection
     appeal: Mapped[dict | None] = mapped_column(JSON)  # {en, zh}
-    notice_ends_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    notice_ends_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     merged_into: Mapped[str | None] = mapped_column(String(64))
-    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    opened_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class HouseholdMember(Base):
@@ -62,7 +63,7 @@ class HouseholdMember(Base):
     household_id: Mapped[str] = mapped_column(ForeignKey("households.id"), index=True)
     name: Mapped[str | None] = mapped_column(String(50))
     relationship: Mapped[str | None] = mapped_column(String(20))
-    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    added_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class DiscoveryRecord(Base):
@@ -79,8 +80,8 @@ class DiscoveryRecord(Base):
     household_id: Mapped[str] = mapped_column(ForeignKey("households.id"), index=True)
     division_code: Mapped[str] = mapped_column(String(12))
     status: Mapped[str] = mapped_column(String(20))  # open | referred | closed
-    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    opened_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     close_reason: Mapped[str | None] = mapped_column(String(30))
 
 
@@ -101,7 +102,7 @@ class Application(Base):
     hardship_reason: Mapped[str] = mapped_column(String(30))
     hardship_description: Mapped[str | None] = mapped_column(Text)
     consent_to_data_check: Mapped[bool]
-    submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    submitted_at: Mapped[datetime] = mapped_column(UtcDateTime)
     correlation_id: Mapped[str | None] = mapped_column(String(128))
     # assisted application 协助申请: who entered it and the household's authorisation
     assisted_by_subject: Mapped[str | None] = mapped_column(String(128))
@@ -113,7 +114,7 @@ class Application(Base):
     authorisation_obtained_on: Mapped[date | None] = mapped_column(Date)
     # where it stands in identification
     case_id: Mapped[str | None] = mapped_column(String(64))
-    status_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    status_changed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     members: Mapped[list["ApplicationMember"]] = relation(
         back_populates="application", cascade="all, delete-orphan", order_by="ApplicationMember.position")
@@ -143,7 +144,7 @@ class ApplicationTimelineEntry(Base):
 
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
     application_id: Mapped[str] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"), index=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
     status: Mapped[str] = mapped_column(String(20))
     text_en: Mapped[str] = mapped_column(Text)
     text_zh: Mapped[str] = mapped_column(Text)
@@ -165,7 +166,7 @@ class Visit(Base):
     visitor_area: Mapped[str] = mapped_column(String(12))
     visitor_name: Mapped[str | None] = mapped_column(String(100))
     visited_on: Mapped[date] = mapped_column(Date)
-    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime)
     members: Mapped[list] = mapped_column(JSON, default=list)  # [{name, id_number, relationship}] seen at the visit
     observations: Mapped[dict] = mapped_column(JSON, default=dict)
     indicators: Mapped[list] = mapped_column(JSON, default=list)
@@ -190,7 +191,7 @@ class Signal(Base):
     occurred_on: Mapped[date] = mapped_column(Date)
     channel: Mapped[str] = mapped_column(String(10))  # http | topic
     upload_id: Mapped[str | None] = mapped_column(String(64), index=True)
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)
     outcome: Mapped[str] = mapped_column(String(10))  # clue | no_clue
     clue_id: Mapped[str | None] = mapped_column(String(64))
 
@@ -218,8 +219,8 @@ class Clue(Base):
     explanation_en: Mapped[str] = mapped_column(Text)
     explanation_zh: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20), index=True)
-    raised_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    raised_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
     task_area: Mapped[str | None] = mapped_column(String(12))  # whose staff must visit
     task_due_on: Mapped[date | None] = mapped_column(Date)
     verification_visit_id: Mapped[str | None] = mapped_column(String(64))
@@ -238,7 +239,7 @@ class Referral(Base):
     household_id: Mapped[str] = mapped_column(ForeignKey("households.id"), index=True)
     record_id: Mapped[str] = mapped_column(ForeignKey("discovery_records.id"), index=True)
     division_code: Mapped[str] = mapped_column(String(12))
-    referred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    referred_at: Mapped[datetime] = mapped_column(UtcDateTime)
     referred_by: Mapped[str] = mapped_column(String(128))
     trigger_type: Mapped[str] = mapped_column(String(10))  # clue | visit | relapse
     trigger_id: Mapped[str] = mapped_column(String(64))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
+from shared.db import UtcDateTime
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -59,12 +60,12 @@ class Plan(Base):
     anchor_on: Mapped[date] = mapped_column(Date)  # check-in k is due anchor + k x interval
     last_k: Mapped[int]
     ends_on: Mapped[date] = mapped_column(Date, index=True)  # the last scheduled check-in
-    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    cycle_started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # the latest start or restart
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    cycle_started_at: Mapped[datetime] = mapped_column(UtcDateTime)  # the latest start or restart
     open_relapse_id: Mapped[str | None] = mapped_column(String(64))
     relapse_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
     correlation_id: Mapped[str | None] = mapped_column(String(128))
 
 
@@ -87,8 +88,8 @@ class PlanExit(Base):
     exit_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     plan_id: Mapped[str] = mapped_column(ForeignKey("plans.id"), index=True)
     programme: Mapped[str] = mapped_column(String(20))
-    exited_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    exited_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)
     effect: Mapped[str] = mapped_column(String(20))  # start, extend, restart
     remaining_programmes: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
     per_capita_monthly_income_yuan: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
@@ -113,7 +114,7 @@ class ScheduledCheckin(Base):
     completed_on: Mapped[date | None] = mapped_column(Date)
     checkin_id: Mapped[str | None] = mapped_column(String(64))
     late: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    overdue_reported_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    overdue_reported_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class Checkin(Base):
@@ -124,7 +125,7 @@ class Checkin(Base):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     plan_id: Mapped[str] = mapped_column(ForeignKey("plans.id"), index=True)
     visited_on: Mapped[date] = mapped_column(Date)
-    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime)
     recorded_by: Mapped[str] = mapped_column(String(128))
     recorded_by_role: Mapped[str] = mapped_column(String(20))
     observed: Mapped[dict] = mapped_column(JSON)
@@ -152,7 +153,7 @@ class PartnerSignal(Base):
     occurred_on: Mapped[date] = mapped_column(Date)
     amounts: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
     note: Mapped[str | None] = mapped_column(Text)
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)
     assessment: Mapped[dict] = mapped_column(JSON)
     at_risk: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     rule_version: Mapped[str] = mapped_column(String(120))
@@ -169,7 +170,7 @@ class Relapse(Base):
     household_id: Mapped[str] = mapped_column(String(64), index=True)
     division_code: Mapped[str] = mapped_column(String(12))
     status: Mapped[str] = mapped_column(String(20))  # open, closed
-    detected_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    detected_at: Mapped[datetime] = mapped_column(UtcDateTime)
     risk_kind: Mapped[str] = mapped_column(String(20))
     risk_kinds: Mapped[list] = mapped_column(JSON)
     reasons: Mapped[list] = mapped_column(JSON)
@@ -177,7 +178,7 @@ class Relapse(Base):
     rule_version: Mapped[str] = mapped_column(String(120))
     source_type: Mapped[str] = mapped_column(String(20))  # checkin, partner_signal
     source_id: Mapped[str] = mapped_column(String(64))
-    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     closed_by: Mapped[str | None] = mapped_column(String(128))
     close_outcome: Mapped[str | None] = mapped_column(String(20))  # resolved, not_confirmed, exited_again
     close_reason: Mapped[str | None] = mapped_column(Text)

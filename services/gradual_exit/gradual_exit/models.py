@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
+from shared.db import UtcDateTime
 from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -34,17 +35,17 @@ class Household(Base):
     lasting_income_source: Mapped[bool | None] = mapped_column(Boolean)
     guarantees: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
     assistance_measures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    enrolled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # the first enrolment: monitored since
+    enrolled_at: Mapped[datetime] = mapped_column(UtcDateTime)  # the first enrolment: monitored since
     # The latest enrolment: identification's field assessment then counts as a check, so reviews run from it.
-    last_enrolled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    last_reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_enrolled_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_reviewed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     next_review_due: Mapped[date | None] = mapped_column(Date, index=True)
     review_interval_months: Mapped[int | None] = mapped_column(Integer)
     review_basis: Mapped[str | None] = mapped_column(String(30))
     review_rule_version: Mapped[str | None] = mapped_column(String(80))
     # The due date already raised as gradual_exit.review.due, so each due review is reported once.
     review_due_reported_for: Mapped[date | None] = mapped_column(Date)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class Enrolment(Base):
@@ -56,8 +57,8 @@ class Enrolment(Base):
     household_id: Mapped[str] = mapped_column(ForeignKey("households.id"), index=True)
     programmes: Mapped[list] = mapped_column(JSON)
     rule_version: Mapped[str] = mapped_column(String(80))
-    enrolled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    enrolled_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class Participation(Base):
@@ -73,13 +74,13 @@ class Participation(Base):
     case_id: Mapped[str] = mapped_column(String(64))
     division_code: Mapped[str] = mapped_column(String(12), index=True)
     status: Mapped[str] = mapped_column(String(20), index=True)  # the exit_flow state
-    enrolled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    enrolled_at: Mapped[datetime] = mapped_column(UtcDateTime)
     observation_id: Mapped[str | None] = mapped_column(String(64))  # the current (or last) observation
     # Copied from the current observation so that the timer finds the periods whose time is up with one index.
     observation_ends_on: Mapped[date | None] = mapped_column(Date, index=True)
     exit_id: Mapped[str | None] = mapped_column(String(64))
-    exited_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    exited_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class Observation(Base):
@@ -91,7 +92,7 @@ class Observation(Base):
     participation_id: Mapped[str] = mapped_column(ForeignKey("participations.id"), index=True)
     household_id: Mapped[str] = mapped_column(String(64), index=True)
     programme: Mapped[str] = mapped_column(String(20))
-    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
     started_on: Mapped[date] = mapped_column(Date)
     ends_on: Mapped[date] = mapped_column(Date)
     line_yuan_per_person_month: Mapped[Decimal] = mapped_column(Numeric(12, 2))
@@ -101,7 +102,7 @@ class Observation(Base):
     support_schedule: Mapped[list] = mapped_column(JSON)
     started_by_situation: Mapped[str | None] = mapped_column(String(64))
     outcome: Mapped[str | None] = mapped_column(String(20))  # None while open; reverted or exited
-    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     trigger: Mapped[str | None] = mapped_column(String(30))  # why a revert happened
     reasons: Mapped[list | None] = mapped_column(JSON)  # of the revert, or of the exit
     verdict: Mapped[dict | None] = mapped_column(JSON)  # the exit conditions when the period was completed
@@ -120,13 +121,13 @@ class ExitNotice(Base):
     household_id: Mapped[str] = mapped_column(String(64))
     division_code: Mapped[str] = mapped_column(String(12), index=True)
     programme: Mapped[str] = mapped_column(String(20))
-    published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    published_at: Mapped[datetime] = mapped_column(UtcDateTime)
     first_day: Mapped[date] = mapped_column(Date)
     last_day: Mapped[date] = mapped_column(Date)
     text_en: Mapped[str] = mapped_column(Text)
     text_zh: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20))  # open, closed, withdrawn
-    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class Situation(Base):
@@ -138,14 +139,14 @@ class Situation(Base):
     household_id: Mapped[str] = mapped_column(ForeignKey("households.id"), index=True)
     kind: Mapped[str] = mapped_column(String(10))  # review (counts as the periodic review) or update
     source: Mapped[str] = mapped_column(String(20))  # caseworker or partner
-    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime)
     recorded_by: Mapped[str] = mapped_column(String(128))
     recorder_role: Mapped[str] = mapped_column(String(20))
     department: Mapped[str | None] = mapped_column(String(64))
     facts: Mapped[dict] = mapped_column(JSON)  # what the update stated, as in the event
     note: Mapped[str | None] = mapped_column(Text)
     event_id: Mapped[str] = mapped_column(String(64))
-    applied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    applied_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     decisions: Mapped[list | None] = mapped_column(JSON)  # per programme: what the update changed and why
 
 

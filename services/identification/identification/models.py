@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
+from shared.db import UtcDateTime
 from sqlalchemy import JSON, Boolean, false, Date, DateTime, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -35,15 +36,15 @@ class Case(Base):
     household_monthly_income_yuan: Mapped[Decimal] = mapped_column(Numeric(12, 2))
     hardship_reason: Mapped[str] = mapped_column(String(30))
     sudden_hardship: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    opened_at: Mapped[datetime] = mapped_column(UtcDateTime)
     deadline: Mapped[date | None] = mapped_column(Date)
-    overdue_reported_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    overdue_reported_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     assessment_id: Mapped[str | None] = mapped_column(String(64))  # the latest
     notice_held: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     file_number: Mapped[str | None] = mapped_column(String(40))
-    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     decision: Mapped[dict | None] = mapped_column(JSON)  # the county decision with its reasons or programmes
-    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     correlation_id: Mapped[str | None] = mapped_column(String(128))
 
 
@@ -55,7 +56,7 @@ class CaseSource(Base):
     source_type: Mapped[str] = mapped_column(String(20), primary_key=True)
     source_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class Assessment(Base):
@@ -63,7 +64,7 @@ class Assessment(Base):
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
-    assessed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    assessed_at: Mapped[datetime] = mapped_column(UtcDateTime)
     assessed_by: Mapped[str] = mapped_column(String(128))
     rule_version: Mapped[str] = mapped_column(String(40))
     emergency: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -84,7 +85,7 @@ class Review(Base):
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
-    held_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    held_at: Mapped[datetime] = mapped_column(UtcDateTime)
     recorded_by: Mapped[str] = mapped_column(String(128))
     attendees: Mapped[list] = mapped_column(JSON)
     opinions: Mapped[list] = mapped_column(JSON)
@@ -99,14 +100,14 @@ class Notice(Base):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
     division_code: Mapped[str] = mapped_column(String(12), index=True)
-    published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    published_at: Mapped[datetime] = mapped_column(UtcDateTime)
     first_day: Mapped[date] = mapped_column(Date)
     last_day: Mapped[date] = mapped_column(Date)
     programmes: Mapped[list] = mapped_column(JSON)
     text_en: Mapped[str] = mapped_column(Text)
     text_zh: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20))  # open, closed, withdrawn
-    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class Objection(Base):
@@ -115,13 +116,13 @@ class Objection(Base):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     notice_id: Mapped[str] = mapped_column(ForeignKey("notices.id"), index=True)
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
-    lodged_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    lodged_at: Mapped[datetime] = mapped_column(UtcDateTime)
     grounds: Mapped[str] = mapped_column(Text)
     contact: Mapped[str | None] = mapped_column(String(100))  # kept for the investigation, never published
     status: Mapped[str] = mapped_column(String(20))  # open, upheld, dismissed
     resolution: Mapped[str | None] = mapped_column(Text)
     resolved_by: Mapped[str | None] = mapped_column(String(128))
-    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class FileSequence(Base):
