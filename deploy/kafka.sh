@@ -32,10 +32,12 @@ start() {
       "$ROOT/deploy/kafka/server.properties.template" > "$DATA/server.properties"
   local cp="$LIBS/*"
   if [ ! -f "$DATA/logs/meta.properties" ]; then
-    # URL-safe base64 of 16 random bytes, without padding: the form Kafka expects for a cluster id.
-    local cid; cid="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
+    # URL-safe base64 of 16 random bytes, without padding: the form Kafka expects for a cluster id. It begins with
+    # "-" one time in 64, so it is passed as --cluster-id=<id>: a separate argument would be read as an option.
+    local cid; cid="${KAFKA_CLUSTER_ID:-$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')}"
     "$JAVA" -cp "$cp" -Dlog4j2.configurationFile="$ROOT/deploy/kafka/log4j2.yaml" \
-      kafka.tools.StorageTool format --standalone -t "$cid" -c "$DATA/server.properties" >"$DATA/format.log" 2>&1 \
+      kafka.tools.StorageTool format --standalone --cluster-id="$cid" --config="$DATA/server.properties" \
+      >"$DATA/format.log" 2>&1 \
       || { cat "$DATA/format.log" >&2; exit 1; }
   fi
   echo "starting kafka on 127.0.0.1:$PORT (data in $DATA)"
