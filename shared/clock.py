@@ -27,3 +27,15 @@ class FixedClock:
         from datetime import timedelta
 
         self.at = self.at + timedelta(**delta)
+
+
+# Dates and times shown to citizens and staff are China time; stored and exchanged timestamps are UTC with an offset.
+from zoneinfo import ZoneInfo  # noqa: E402
+
+CHINA_TZ = ZoneInfo("Asia/Shanghai")
+
+
+def china_time(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime: every timestamp in the platform carries an offset")
+    return moment.astimezone(CHINA_TZ)
