@@ -3,12 +3,12 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from identification.domain.calendar import WorkingCalendar, local_date
+from identification.domain.calendar import CalendarYearMissing, WorkingCalendar, local_date
 from identification.domain.rules import load_rule_sets, select_rule_set
 from identification.domain.workflow import decision_deadline, is_overdue
 
 CHINA = WorkingCalendar.china()
-WEEKDAYS_ONLY = WorkingCalendar()
+WEEKDAYS_ONLY = WorkingCalendar(years=frozenset({2026}))
 RULES = select_rule_set(load_rule_sets(), "530102001001", date(2026, 3, 1))
 
 
@@ -35,19 +35,25 @@ RULES = select_rule_set(load_rule_sets(), "530102001001", date(2026, 3, 1))
     (date(2025, 10, 8), False),
     (date(2025, 9, 28), True),
 ])
-def test_china_2025_and_2026_days_off_and_make_up_days(day, working):
+def test_china_days_off_and_make_up_days(day, working):
     assert CHINA.is_working_day(day) is working
 
 
-@pytest.mark.parametrize("year", [2025, 2026])
-def test_each_published_year_has_248_working_days(year):
+@pytest.mark.parametrize("year", [2025, 2026, 2027])
+def test_each_year_has_248_working_days(year):
     # 365 days − 104 weekend days − 13 statutory holidays, with every swap made good by a make-up day.
     assert CHINA.working_days_between(date(year - 1, 12, 31), date(year, 12, 31)) == 248
 
 
-def test_a_year_without_published_holidays_falls_back_to_weekdays():
-    assert CHINA.covers(date(2026, 12, 31)) and not CHINA.covers(date(2027, 1, 1))
-    assert CHINA.is_working_day(date(2027, 1, 1))  # a Friday; its holiday is not yet in the data
+def test_a_year_without_a_calendar_file_is_refused_never_guessed():
+    last = max(CHINA.years)
+    assert CHINA.covers(date(last, 12, 31)) and not CHINA.covers(date(last + 1, 1, 1))
+    with pytest.raises(CalendarYearMissing, match=f"no working-day calendar for {last + 1}") as refused:
+        CHINA.is_working_day(date(last + 1, 1, 4))
+    assert refused.value.year == last + 1 and f"缺少{last + 1}年的工作日历" in refused.value.message_zh
+    # A deadline that runs into the missing year is refused too, not cut short.
+    with pytest.raises(CalendarYearMissing):
+        CHINA.add_working_days(date(last, 12, 20), 30)
 
 
 def test_counting_working_days_across_a_weekend():
@@ -75,7 +81,8 @@ def test_adding_and_counting_working_days_agree(start):
 
 
 def test_a_calendar_is_data_that_can_be_replaced():
-    local = WorkingCalendar(holidays=frozenset({date(2026, 3, 9)}), makeup_workdays=frozenset({date(2026, 3, 7)}))
+    local = WorkingCalendar(holidays=frozenset({date(2026, 3, 9)}), makeup_workdays=frozenset({date(2026, 3, 7)}),
+                            years=frozenset({2026}))
     assert local.add_working_days(date(2026, 3, 6), 1) == date(2026, 3, 7)
     assert local.add_working_days(date(2026, 3, 6), 2) == date(2026, 3, 10)
 
