@@ -208,17 +208,24 @@ def test_assessment_without_the_households_authorisation_is_refused(client, runt
     assert client.get(f"/api/v1/cases/{case.id}", headers=v).json()["assessment"] is None
 
 
-def test_residence_not_hukou_decides_and_an_emergency_waives_it(client, runtime):
+def test_residence_not_hukou_decides_and_an_emergency_waives_it_for_temporary_assistance_only(client, runtime):
+    """Just arrived: short of temporary assistance's residence and of dibao's. An emergency waives temporary
+    assistance's (given first where the emergency happens), not dibao's, and temporary assistance then bridges dibao."""
     v = token(runtime, "village", VILLAGE)
-    for seed, emergency, expect in ((8, False, False), (9, True, True)):
+    for seed, emergency in ((8, False), (9, True)):
         case = open_case(runtime, seed=seed)
         client.post(f"/api/v1/cases/{case.id}/assessment/start", headers=v)
         r = client.post(f"/api/v1/cases/{case.id}/assessment", headers=v,
-                        json={"facts": poor_facts(residence_months=2), "authorisation": authorised(), "emergency": emergency})
-        dibao = next(p for p in r.json()["assessment"]["programmes"] if p["programme"] == "dibao")
-        assert dibao["eligible"] is expect
-        residence = [x for x in dibao["reasons"] if "residence" in x["code"]]
-        assert residence and residence[0]["passed"] is expect
+                        json={"facts": poor_facts(residence_months=0), "authorisation": authorised(), "emergency": emergency})
+        programmes = {p["programme"]: p for p in r.json()["assessment"]["programmes"]}
+        dibao, temporary = programmes["dibao"], programmes["temporary"]
+        assert dibao["eligible"] is False
+        assert [(x["passed"], x["waived"]) for x in dibao["reasons"] if x["code"] == "residence"] == [(False, False)]
+        assert temporary["eligible"] is emergency
+        assert [(x["passed"], x["waived"]) for x in temporary["reasons"] if x["code"] == "residence"] == \
+            [(emergency, emergency)]
+        bridge = next(x for x in temporary["reasons"] if x["code"] == "bridging")
+        assert bridge["passed"] and "minimum living guarantee (dibao)" in bridge["en"] and "最低生活保障" in bridge["zh"]
 
 
 STAFF_ENDPOINTS = [

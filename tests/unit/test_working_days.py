@@ -22,7 +22,8 @@ CHINA = WorkingCalendar.china()
 def write(folder: Path, file_year: int, **changes) -> Path:
     year = file_year
     data = {"year": year, "status": "published", "notes": "test data",
-            "days_off": [{"name_en": "New Year's Day", "name_zh": "元旦", "first": f"{year}-01-01", "last": f"{year}-01-01"}],
+            "days_off": [{"name_en": "New Year's Day", "name_zh": "元旦",
+                          "first": f"{year}-01-01", "last": f"{year}-01-01"}],
             "makeup_working_days": []}
     data.update(changes)
     path = folder / f"{file_year}.json"
@@ -184,7 +185,8 @@ def test_an_empty_calendar_covers_no_year():
     ({"days_off": [{"name_en": "X", "name_zh": "X", "first": "2026-02-03", "last": "2026-02-03", "kind": "x"}]},
      "unknown keys kind"),
     ({"days_off": [{"name_en": "X", "name_zh": "X", "first": "2026-02-03", "last": "2026-02-04"},
-                   {"name_en": "Y", "name_zh": "Y", "first": "2026-02-04", "last": "2026-02-05"}]}, "already a day off"),
+                   {"name_en": "Y", "name_zh": "Y", "first": "2026-02-04", "last": "2026-02-05"}]},
+     "already a day off"),
     ({"makeup_working_days": [{"date": "2026-03-02", "for_en": "X", "for_zh": "X"}]}, "is a weekday"),
     ({"makeup_working_days": [{"date": "2026-03-07", "for_en": "X", "for_zh": "X"}] * 2}, "listed twice"),
     ({"makeup_working_days": [{"date": "2026-03-07", "for_zh": "X"}]}, "'for_en'"),

@@ -52,6 +52,10 @@ class FactsIn(_Strict):
     income_unstable: bool = False
     sudden_hardship: bool = False
     has_legal_supporter_able_to_support: bool = False
+    owns_commercial_property: bool = Field(False, description="shops, offices or other business premises 商业用房 "
+                                                              "(relapse-prevention negative list)")
+    has_public_payroll_member: bool = Field(False, description="a member paid from public funds 财政供养人员 "
+                                                               "(relapse-prevention negative list)")
 
     def to_domain(self, division_code: str) -> HouseholdFacts:
         return HouseholdFacts(

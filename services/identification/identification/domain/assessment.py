@@ -104,6 +104,8 @@ class HouseholdFacts:
     income_unstable: bool = False
     sudden_hardship: bool = False
     has_legal_supporter_able_to_support: bool = False
+    owns_commercial_property: bool = False      # shops, offices or other property used for business (商业用房)
+    has_public_payroll_member: bool = False     # a member paid from public funds (财政供养人员)
 
     def __post_init__(self) -> None:
         if not isinstance(self.division_code, str) or not self.division_code.isdigit():

@@ -2,14 +2,27 @@
 
 Every programme has its own criteria; a household can qualify for several at once. A result is eligible when every
 required reason passed and, if the programme has alternative reasons (marked ``alternative``), at least one of those
-passed. Parameters are named ``<programme>.<key>`` in the rule set (see rules.py); none is written in this code.
+passed. A programme that can be reached in more than one way (temporary assistance) marks the reasons of each way
+with a ``route``: then the reasons without a route must pass as above, and so must every reason of at least one
+route (its required ones, and one of its alternatives if it has any). Parameters are named ``<programme>.<key>`` in
+the rule set (see rules.py); none is written in this code.
 
 Comparisons follow the wording of the policies: income "below" a line is strict (<); an expense share "above" a
 threshold is strict (>); assets "not exceeding" a limit allow equality (<=); residence "after N months" means at
 least N months (>=).
 
 No household-registration (hukou) condition exists anywhere: each programme asks for ``<programme>.residence_months``
-months of residence instead, and ``decide(..., emergency=True)`` waives that requirement, and only that one.
+months of residence instead. ``decide(..., emergency=True)`` waives that requirement, and only that one, for the
+programmes in ``emergency.waives_residence_for``: by default temporary assistance alone, because urgent-need temporary
+assistance (急难型临时救助) is given first where the emergency happens (先行救助), while dibao, tekun and the others keep
+their residence requirement in an emergency.
+
+Asset tests (``<programme>.assets``) are one shared set of checks, each applied when the programme's block has its
+key: savings per person (``savings_limit_months_of_standard_per_person`` × dibao standard, not exceeded), vehicle
+value (``vehicle_value_limit_yuan``, not exceeded), other housing units (``extra_housing_units_limit``, not exceeded),
+and three yes/no ones allowed only when the rule says so: a business or registered company
+(``business_ownership_allowed``), commercial property (``commercial_property_allowed``) and a member on the public
+payroll (``public_payroll_member_allowed``).
 
 Programmes, evaluated in this order (a later one may depend on an earlier one):
 - ``tekun`` (extreme-poverty support): every member elderly (from ``definitions.elderly_age_from``), a minor (under
@@ -25,13 +38,17 @@ Programmes, evaluated in this order (a later one may depend on an earlier one):
   disposable income; assets within its limits; not tekun, dibao or near_dibao; and either alternative: per-capita
   income left after medical, education and care spending below ``remaining_income_factor_of_dibao_standard`` ×
   dibao standard, or that spending above ``expense_share_of_income_threshold`` of household income.
-- ``monitoring`` (relapse prevention), alternatives giving the category: ``unstable`` (formerly poor, and income
-  below ``monitoring.line_yuan_per_person_year`` or unstable and below ``unstable_income_factor_of_line`` × line),
+- ``monitoring`` (relapse prevention): not on the provinces' negative list (``monitoring.assets``: vehicle value,
+  commercial property, business, a member on the public payroll, other housing); and alternatives giving the
+  category: ``unstable`` (formerly poor, and income below ``monitoring.line_yuan_per_person_year`` or unstable and
+  below ``unstable_income_factor_of_line`` × line),
   ``marginal`` (the same income test, not formerly poor), ``sudden`` (sudden hardship, and per-capita annual income
   after rigid expenditure below the line). When several match, ``monitoring.category_precedence`` picks one.
-- ``temporary``: sudden hardship; and either income left after rigid expenditure below
+- ``temporary``, by either route: ``sudden`` — sudden hardship, and either income left after rigid expenditure below
   ``temporary.remaining_income_factor_of_dibao_standard`` × dibao standard, or food, clothing, safe housing or
-  drinking water not secured.
+  drinking water not secured; or ``bridging`` (when ``temporary.bridging.enabled``) — the household meets every
+  criterion of a programme in ``temporary.bridging.programmes`` except its residence requirement and qualifies for
+  none of them yet: temporary assistance covers those whom other programmes cannot yet cover (其他社会救助制度暂时无法覆盖).
 - ``medical``: a chronically ill member or medical spending; and either eligible for a programme in
   ``medical.covered_programmes``, or out-of-pocket medical spending above ``catastrophic_share_of_reference_income``
   (``formerly_poor_share_of_reference_income`` for formerly poor households) × the reference income.
@@ -46,6 +63,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from dataclasses import replace as dataclass_replace
 
 from identification.domain.assessment import (
     Assessment,
@@ -68,7 +86,7 @@ from identification.domain.assessment import (
     yuan,
     yuan_zh,
 )
-from identification.domain.rules import PROGRAMMES, RuleSet
+from identification.domain.rules import ASSET_TESTS, PROGRAMMES, RuleSet
 
 PROGRAMME_NAMES: dict[str, tuple[str, str]] = {
     "tekun": ("extreme-poverty support (tekun)", "特困人员救助供养"),
@@ -100,7 +118,8 @@ class Reason:
     en: str
     zh: str
     waived: bool = False        # passed only because an emergency waived it
-    alternative: bool = False   # one of several; the programme needs at least one alternative to pass
+    alternative: bool = False   # one of several; the programme (or its route) needs at least one alternative to pass
+    route: str | None = None    # one of several ways to the programme; None: needed whichever way
 
 
 @dataclass(frozen=True)
@@ -113,6 +132,11 @@ class ProgrammeResult:
     @property
     def failed(self) -> tuple[Reason, ...]:
         return tuple(r for r in self.reasons if not r.passed)
+
+    @property
+    def routes(self) -> tuple[str, ...]:
+        """The routes (ways to the programme) whose every reason passed, in the order the reasons list them."""
+        return tuple(route for route, reasons in _routes(self.reasons).items() if _group_passes(reasons))
 
 
 @dataclass(frozen=True)
@@ -137,7 +161,8 @@ class Decision:
 
 
 def decide(facts: HouseholdFacts, rules: RuleSet, *, emergency: bool = False) -> Decision:
-    """Eligibility for every programme in PROGRAMMES; ``emergency`` waives the residence requirements only."""
+    """Eligibility for every programme in PROGRAMMES; ``emergency`` waives the residence requirement of the programmes
+    in ``emergency.waives_residence_for`` and nothing else."""
     results: dict[str, ProgrammeResult] = {}
     for programme in PROGRAMMES:
         reasons = _CRITERIA[programme](facts, rules, emergency, results)
@@ -148,7 +173,7 @@ def decide(facts: HouseholdFacts, rules: RuleSet, *, emergency: bool = False) ->
     eligible = tuple(r.programme for r in programmes if r.eligible)
     categories = {r.programme: r.category for r in programmes if r.eligible and r.category}
     assessment = assess(facts, rules)
-    en, zh = _summary(programmes, categories, rules.version, emergency)
+    en, zh = _summary(programmes, categories, rules, emergency)
     return Decision(programmes, eligible, categories, assessment.scores, rules.version, en, zh, emergency, assessment)
 
 
@@ -288,6 +313,7 @@ def _monitoring(facts: HouseholdFacts, rules: RuleSet, emergency: bool, results:
     poor_zh = "脱贫户" if facts.formerly_poor else "非脱贫户"
     return (
         _residence("monitoring", facts, rules, emergency),
+        *_asset_reasons("monitoring", facts, rules),
         Reason("unstable", facts.formerly_poor and income_at_risk,
                f"Unstable formerly-poor household: the household is {poor_en}; {income_en}.",
                f"脱贫不稳定户：该户为{poor_zh}；{income_zh}。", alternative=True),
@@ -310,23 +336,73 @@ def _temporary(facts: HouseholdFacts, rules: RuleSet, emergency: bool, results: 
     basic = [item for item in facts.guarantees.missing() if item[0] in _BASIC_NEEDS]
     if not facts.housing_safe and not any(item[0] == "safe_housing" for item in basic):
         basic.append(("safe_housing", "safe housing", "住房安全"))
+    bridging = (_bridging(facts, rules, results),) if rules.flag("temporary", "bridging", "enabled") else ()
     return (
         _residence("temporary", facts, rules, emergency),
         Reason("sudden_hardship", facts.sudden_hardship,
                "A sudden hardship (accident, illness, disaster or similar) was reported." if facts.sudden_hardship
                else "No sudden hardship (accident, illness, disaster or similar) was reported.",
-               "发生意外事故、疾病、灾害等突发困难。" if facts.sudden_hardship else "未发生意外事故、疾病、灾害等突发困难。"),
+               "发生意外事故、疾病、灾害等突发困难。" if facts.sudden_hardship else "未发生意外事故、疾病、灾害等突发困难。",
+               route="sudden"),
         Reason("remaining_income_below_line", remaining < line,
                f"After rigid expenditure, per-capita income is {yuan(remaining)} a month; the line is {yuan(line)} "
                f"({factor} × the dibao standard).",
                f"扣除刚性支出后月人均收入{yuan_zh(remaining)}；认定线为{yuan_zh(line)}（低保标准的{factor}倍）。",
-               alternative=True),
+               alternative=True, route="sudden"),
         Reason("basic_needs_unmet", bool(basic),
                f"Basic needs not secured: {', '.join(item[1] for item in basic)}." if basic
                else "Food, clothing, safe housing and drinking water are all secured.",
                f"基本生活未保障：{'、'.join(item[2] for item in basic)}。" if basic else "吃、穿、住房安全、饮水均已保障。",
-               alternative=True),
+               alternative=True, route="sudden"),
+        *bridging,
     )
+
+
+def _bridging(facts: HouseholdFacts, rules: RuleSet, results: dict[str, ProgrammeResult]) -> Reason:
+    """Temporary assistance for a household that a programme in ``temporary.bridging.programmes`` cannot cover yet:
+    it meets every criterion of that programme but residence, and qualifies for none of them."""
+    bridged = rules.names("temporary", "bridging", "programmes")
+    if not bridged:
+        return Reason("bridging", False, "These rules name no programme for temporary assistance to bridge.",
+                      "本规则未规定临时救助可过渡的救助项目。", route="bridging")
+    listed_en = ", ".join(PROGRAMME_NAMES[p][0] for p in bridged)
+    listed_zh = "、".join(PROGRAMME_NAMES[p][1] for p in bridged)
+    covering = [p for p in bridged if results[p].eligible]
+    if covering:
+        names_en = ", ".join(PROGRAMME_NAMES[p][0] for p in covering)
+        names_zh = "、".join(PROGRAMME_NAMES[p][1] for p in covering)
+        return Reason("bridging", False,
+                      f"No bridging is needed: the household qualifies for {names_en}.",
+                      f"该户符合{names_zh}条件，无需临时救助过渡。", route="bridging")
+    short = [p for p in bridged if _only_residence_failed(results[p])]
+    if not short:
+        return Reason("bridging", False,
+                      f"Temporary assistance bridges a household that meets every criterion of {listed_en} but the "
+                      f"residence requirement; the household does not (see the criteria of each).",
+                      f"临时救助可为除居住期限外符合{listed_zh}全部条件的家庭提供过渡救助；该户不属于此情形（见各项目条件）。",
+                      route="bridging")
+    months = facts.residence_months
+    parts_en = "; ".join(f"{PROGRAMME_NAMES[p][0]} requires {rules.integer(p, 'residence_months')}" for p in short)
+    parts_zh = "；".join(f"{PROGRAMME_NAMES[p][1]}要求居住满{rules.integer(p, 'residence_months')}个月" for p in short)
+    names_en = ", ".join(PROGRAMME_NAMES[p][0] for p in short)
+    names_zh = "、".join(PROGRAMME_NAMES[p][1] for p in short)
+    return Reason("bridging", True,
+                  f"Temporary assistance bridges {names_en}: the household meets every criterion of "
+                  f"{'each' if len(short) > 1 else 'it'} except "
+                  f"residence (it has lived here {months} month(s); {parts_en}), so no other programme can cover it "
+                  f"yet.",
+                  f"临时救助为{names_zh}过渡：该户除居住期限外符合其全部条件（现居住{months}个月；{parts_zh}），"
+                  f"属于其他社会救助制度暂时无法覆盖的情形。",
+                  route="bridging")
+
+
+def _only_residence_failed(result: ProgrammeResult) -> bool:
+    """Whether the programme was refused on its residence requirement and would pass with it met."""
+    residence = [r for r in result.reasons if r.code == "residence"]
+    if result.eligible or not residence or residence[0].passed:
+        return False
+    met = tuple(dataclass_replace(r, passed=True) if r.code == "residence" else r for r in result.reasons)
+    return _passes(met)
 
 
 def _medical(facts: HouseholdFacts, rules: RuleSet, emergency: bool, results: dict) -> tuple[Reason, ...]:
@@ -415,45 +491,90 @@ def _residence(programme: str, facts: HouseholdFacts, rules: RuleSet, emergency:
     required = rules.integer(programme, "residence_months")
     months = facts.residence_months
     name_en, name_zh = PROGRAMME_NAMES[programme]
-    if emergency:
+    if emergency and programme in rules.names("emergency", "waives_residence_for"):
         return Reason("residence", True,
-                      f"Residence of {months} month(s) is not checked in an emergency ({name_en} normally requires "
-                      f"{required}); household registration is never required.",
-                      f"紧急情况下不审查居住期限（{name_zh}通常要求居住满{required}个月，现居住{months}个月）；不以户籍为条件。",
+                      f"Residence of {months} month(s) is not checked in an emergency: {name_en} is given first where "
+                      f"the emergency happens (it normally requires {required}); household registration is never "
+                      f"required.",
+                      f"急难情形下不审查居住期限：{name_zh}在急难发生地先行救助（通常要求居住满{required}个月，现居住{months}个月）；"
+                      f"不以户籍为条件。",
                       waived=True)
-    return Reason("residence", months >= required,
-                  f"The household has lived here {months} month(s); {name_en} requires at least {required} "
-                  f"(household registration is not required).",
-                  f"家庭在本地居住{months}个月；{name_zh}要求居住满{required}个月（不以户籍为条件）。")
+    passed = months >= required
+    en = (f"The household has lived here {months} month(s); {name_en} requires at least {required} "
+          f"(household registration is not required).")
+    zh = f"家庭在本地居住{months}个月；{name_zh}要求居住满{required}个月（不以户籍为条件）。"
+    if emergency:
+        scope = rules.names("emergency", "waives_residence_for")
+        if scope:
+            en += (f" An emergency does not waive this requirement: it waives only that of "
+                   f"{', '.join(PROGRAMME_NAMES[p][0] for p in scope)}, given first where the emergency happens.")
+            zh += (f"急难情形不免除该项目的居住期限要求，仅免除{'、'.join(PROGRAMME_NAMES[p][1] for p in scope)}"
+                   f"的居住期限（在急难发生地先行救助）。")
+        else:
+            en += " An emergency does not waive this requirement: these rules waive none."
+            zh += "急难情形不免除该项目的居住期限要求（本规则不免除任何项目的居住期限）。"
+    return Reason("residence", passed, en, zh)
 
 
 def _asset_reasons(programme: str, facts: HouseholdFacts, rules: RuleSet) -> tuple[Reason, ...]:
+    """The asset tests whose keys the programme's ``assets`` block has, in ASSET_TESTS order."""
+    block = rules.value(programme, "assets")
+    return tuple(_ASSET_CHECKS[key](programme, facts, rules) for key in ASSET_TESTS if key in block)
+
+
+def _savings(programme: str, facts: HouseholdFacts, rules: RuleSet) -> Reason:
     months = rules.decimal(programme, "assets", "savings_limit_months_of_standard_per_person")
     savings_limit = months * dibao_standard(rules)
     per_capita = savings_per_capita(facts)
+    return Reason("savings_within_limit", per_capita <= savings_limit,
+                  f"Savings are {yuan(per_capita)} per person ({yuan(facts.savings_yuan)} in all); the limit is "
+                  f"{yuan(savings_limit)} per person ({months} months of the dibao standard).",
+                  f"家庭存款{yuan_zh(facts.savings_yuan)}，人均{yuan_zh(per_capita)}；人均限额为{yuan_zh(savings_limit)}"
+                  f"（{months}个月低保标准）。")
+
+
+def _vehicles(programme: str, facts: HouseholdFacts, rules: RuleSet) -> Reason:
     vehicle_limit = rules.decimal(programme, "assets", "vehicle_value_limit_yuan")
-    business_allowed = rules.flag(programme, "assets", "business_ownership_allowed")
+    return Reason("vehicles_within_limit", facts.vehicles_value_yuan <= vehicle_limit,
+                  f"Vehicles are worth {yuan(facts.vehicles_value_yuan)}; the limit is {yuan(vehicle_limit)}.",
+                  f"车辆价值{yuan_zh(facts.vehicles_value_yuan)}；限额为{yuan_zh(vehicle_limit)}。")
+
+
+def _extra_housing(programme: str, facts: HouseholdFacts, rules: RuleSet) -> Reason:
     housing_limit = rules.integer(programme, "assets", "extra_housing_units_limit")
-    return (
-        Reason("savings_within_limit", per_capita <= savings_limit,
-               f"Savings are {yuan(per_capita)} per person ({yuan(facts.savings_yuan)} in all); the limit is "
-               f"{yuan(savings_limit)} per person ({months} months of the dibao standard).",
-               f"家庭存款{yuan_zh(facts.savings_yuan)}，人均{yuan_zh(per_capita)}；人均限额为{yuan_zh(savings_limit)}"
-               f"（{months}个月低保标准）。"),
-        Reason("vehicles_within_limit", facts.vehicles_value_yuan <= vehicle_limit,
-               f"Vehicles are worth {yuan(facts.vehicles_value_yuan)}; the limit is {yuan(vehicle_limit)}.",
-               f"车辆价值{yuan_zh(facts.vehicles_value_yuan)}；限额为{yuan_zh(vehicle_limit)}。"),
-        Reason("no_business", business_allowed or not facts.owns_business,
-               ("The household owns a business, which is allowed." if business_allowed else
-                "The household owns a business, which is not allowed.") if facts.owns_business
-               else "The household owns no business.",
-               ("家庭拥有经营实体，规则允许。" if business_allowed else "家庭拥有经营实体，规则不允许。")
-               if facts.owns_business else "家庭无经营实体。"),
-        Reason("extra_housing_within_limit", facts.extra_housing_units <= housing_limit,
-               f"The household has {facts.extra_housing_units} housing unit(s) besides its home; at most "
-               f"{housing_limit} allowed.",
-               f"家庭除自住房外另有住房{facts.extra_housing_units}套；最多允许{housing_limit}套。"),
-    )
+    return Reason("extra_housing_within_limit", facts.extra_housing_units <= housing_limit,
+                  f"The household has {facts.extra_housing_units} housing unit(s) besides its home; at most "
+                  f"{housing_limit} allowed.",
+                  f"家庭除自住房外另有住房{facts.extra_housing_units}套；最多允许{housing_limit}套。")
+
+
+def _yes_no_asset(code: str, key: str, fact: str, has_en: str, none_en: str, has_zh: str, none_zh: str):
+    """An asset that either disqualifies or, where the rule allows it (``key`` true), does not."""
+    def check(programme: str, facts: HouseholdFacts, rules: RuleSet) -> Reason:
+        allowed, has = rules.flag(programme, "assets", key), getattr(facts, fact)
+        if not has:
+            return Reason(code, True, f"{none_en}.", f"{none_zh}。")
+        return Reason(code, allowed, f"{has_en}, which is {'allowed' if allowed else 'not allowed'}.",
+                      f"{has_zh}，规则{'允许' if allowed else '不允许'}。")
+    return check
+
+
+_ASSET_CHECKS: dict[str, Callable[[str, HouseholdFacts, RuleSet], Reason]] = {
+    "savings_limit_months_of_standard_per_person": _savings,
+    "vehicle_value_limit_yuan": _vehicles,
+    "business_ownership_allowed": _yes_no_asset(
+        "no_business", "business_ownership_allowed", "owns_business",
+        "The household owns a business", "The household owns no business", "家庭拥有经营实体", "家庭无经营实体"),
+    "extra_housing_units_limit": _extra_housing,
+    "commercial_property_allowed": _yes_no_asset(
+        "no_commercial_property", "commercial_property_allowed", "owns_commercial_property",
+        "The household owns commercial property (shops, offices or other business premises)",
+        "The household owns no commercial property", "家庭拥有商铺、写字楼等商业用房", "家庭无商业用房"),
+    "public_payroll_member_allowed": _yes_no_asset(
+        "no_public_payroll_member", "public_payroll_member_allowed", "has_public_payroll_member",
+        "A member is on the public payroll (paid from public funds)", "No member is on the public payroll",
+        "家庭成员中有财政供养人员", "家庭成员中无财政供养人员"),
+}
 
 
 def _exclusions(programme: str, rules: RuleSet, results: dict[str, ProgrammeResult]) -> tuple[Reason, ...]:
@@ -492,9 +613,23 @@ def _without_labour_capacity(member: Member, rules: RuleSet, grades: set) -> boo
 
 
 def _passes(reasons: tuple[Reason, ...]) -> bool:
+    common = tuple(r for r in reasons if r.route is None)
+    routes = _routes(reasons)
+    return _group_passes(common) and (not routes or any(_group_passes(group) for group in routes.values()))
+
+
+def _group_passes(reasons: tuple[Reason, ...]) -> bool:
     alternatives = [r for r in reasons if r.alternative]
     required = [r for r in reasons if not r.alternative]
     return all(r.passed for r in required) and (not alternatives or any(r.passed for r in alternatives))
+
+
+def _routes(reasons: tuple[Reason, ...]) -> dict[str, tuple[Reason, ...]]:
+    routes: dict[str, tuple[Reason, ...]] = {}
+    for r in reasons:
+        if r.route is not None:
+            routes[r.route] = routes.get(r.route, ()) + (r,)
+    return routes
 
 
 def _monitoring_category(reasons: tuple[Reason, ...], rules: RuleSet) -> str | None:
@@ -505,8 +640,9 @@ def _monitoring_category(reasons: tuple[Reason, ...], rules: RuleSet) -> str | N
     return None
 
 
-def _summary(programmes: tuple[ProgrammeResult, ...], categories: dict[str, str], version: str,
+def _summary(programmes: tuple[ProgrammeResult, ...], categories: dict[str, str], rules: RuleSet,
              emergency: bool) -> tuple[str, str]:
+    version = rules.version
     yes = [programme_name(r.programme, categories.get(r.programme)) for r in programmes if r.eligible]
     no = [PROGRAMME_NAMES[r.programme] for r in programmes if not r.eligible]
     if yes:
@@ -519,7 +655,23 @@ def _summary(programmes: tuple[ProgrammeResult, ...], categories: dict[str, str]
     if no:
         en += f" It does not qualify for: {'; '.join(n[0] for n in no)}; each programme lists the criteria not met."
         zh += f"不符合：{'；'.join(n[1] for n in no)}，各项目列明了未满足的条件。"
+    temporary = next(r for r in programmes if r.programme == "temporary")
+    if temporary.eligible and "bridging" in temporary.routes:
+        bridging = next(r for r in temporary.reasons if r.code == "bridging")
+        en += f" {bridging.en}"
+        zh += bridging.zh
     if emergency:
-        en += " Residence requirements were waived because of an emergency."
-        zh += "因紧急情况，未审查居住期限。"
+        scope = rules.names("emergency", "waives_residence_for")
+        if scope:
+            en += (f" Because of an emergency, the residence requirement of "
+                   f"{', '.join(PROGRAMME_NAMES[p][0] for p in scope)} was waived")
+            zh += f"因急难情形，{'、'.join(PROGRAMME_NAMES[p][1] for p in scope)}未审查居住期限"
+            if set(scope) != set(PROGRAMMES):
+                en += "; the other programmes keep theirs"
+                zh += "；其他项目仍按居住期限要求认定"
+            en += "."
+            zh += "。"
+        else:
+            en += " An emergency was reported, but these rules waive no residence requirement for it."
+            zh += "已报告急难情形，但本规则不因此免除任何项目的居住期限要求。"
     return en, zh

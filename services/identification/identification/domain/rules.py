@@ -50,8 +50,15 @@ PROGRAMMES = ("tekun", "dibao", "near_dibao", "rigid_expense", "monitoring", "te
               "medical", "education", "housing", "employment")
 MONITORING_CATEGORIES = ("unstable", "marginal", "sudden")
 
-_ASSETS = ("savings_limit_months_of_standard_per_person", "vehicle_value_limit_yuan", "business_ownership_allowed",
-           "extra_housing_units_limit")
+# The asset tests eligibility knows (``<programme>.assets.<key>``); a programme is tested on the keys its block has.
+ASSET_TESTS = ("savings_limit_months_of_standard_per_person", "vehicle_value_limit_yuan", "business_ownership_allowed",
+               "extra_housing_units_limit", "commercial_property_allowed", "public_payroll_member_allowed")
+# The tests each programme must have: the low-income programmes' asset limits, and monitoring's negative list.
+_ASSETS: dict[str, tuple[str, ...]] = {
+    **{programme: ASSET_TESTS[:4] for programme in ("tekun", "dibao", "near_dibao", "rigid_expense")},
+    "monitoring": ("vehicle_value_limit_yuan", "commercial_property_allowed", "business_ownership_allowed",
+                   "public_payroll_member_allowed", "extra_housing_units_limit"),
+}
 _PROCEDURE = ("residence_months", "notice_days")
 
 # Every parameter the domain code reads. A national rule file must define all of them.
@@ -60,7 +67,7 @@ REQUIRED_PARAMS: tuple[tuple[str, ...], ...] = (
     ("definitions", "elderly_age_from"),
     ("reference", "rural_disposable_income_yuan_per_person_year"),
     *((programme, key) for programme in PROGRAMMES for key in _PROCEDURE),
-    *((programme, "assets", key) for programme in ("tekun", "dibao", "near_dibao", "rigid_expense") for key in _ASSETS),
+    *((programme, "assets", key) for programme, keys in _ASSETS.items() for key in keys),
     ("tekun", "income_limit_factor_of_dibao_standard"),
     ("tekun", "no_labour_capacity_disability_grades"),
     ("dibao", "standard_yuan_per_person_month"),
@@ -75,6 +82,9 @@ REQUIRED_PARAMS: tuple[tuple[str, ...], ...] = (
     ("monitoring", "unstable_income_factor_of_line"),
     ("monitoring", "category_precedence"),
     ("temporary", "remaining_income_factor_of_dibao_standard"),
+    ("temporary", "bridging", "enabled"),
+    ("temporary", "bridging", "programmes"),
+    ("emergency", "waives_residence_for"),
     ("medical", "covered_programmes"),
     ("medical", "catastrophic_share_of_reference_income"),
     ("medical", "formerly_poor_share_of_reference_income"),
@@ -207,10 +217,30 @@ def check_complete(rule_set: RuleSet, where: str = "") -> None:
         deadline = block.get("deadline")
         if deadline is not None:
             _check_deadline(deadline, f"{label}: {programme}.deadline")
+        unknown = sorted(set(block.get("assets", {})) - set(ASSET_TESTS))
+        if unknown:
+            raise RuleDataError(f"{label}: {programme}.assets has {', '.join(unknown)}, which eligibility does not "
+                                f"test (known: {', '.join(ASSET_TESTS)})")
+    _check_programmes(rule_set.params["emergency"]["waives_residence_for"], PROGRAMMES,
+                      f"{label}: emergency.waives_residence_for", "a programme")
+    # Bridging looks at the results of the programmes it bridges, so they must be decided before temporary.
+    before_temporary = PROGRAMMES[:PROGRAMMES.index("temporary")]
+    _check_programmes(rule_set.params["temporary"]["bridging"]["programmes"], before_temporary,
+                      f"{label}: temporary.bridging.programmes", "a programme evaluated before temporary")
+    if not isinstance(rule_set.params["temporary"]["bridging"]["enabled"], bool):
+        raise RuleDataError(f"{label}: temporary.bridging.enabled must be true or false")
     _check_deadline(rule_set.params["workflow"]["default_deadline"], f"{label}: workflow.default_deadline")
     precedence = rule_set.params["monitoring"]["category_precedence"]
     if sorted(precedence) != sorted(MONITORING_CATEGORIES):
         raise RuleDataError(f"{label}: monitoring.category_precedence must order exactly {MONITORING_CATEGORIES}")
+
+
+def _check_programmes(value: Any, allowed: tuple[str, ...], label: str, what: str) -> None:
+    if not isinstance(value, list):
+        raise RuleDataError(f"{label} must be a list of programmes")
+    for named in value:
+        if named not in allowed:
+            raise RuleDataError(f"{label} names {named!r}, which is not {what} ({', '.join(allowed)})")
 
 
 def _check_deadline(deadline: Any, label: str) -> None:

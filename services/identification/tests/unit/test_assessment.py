@@ -58,7 +58,7 @@ def test_every_dimension_is_scored_in_range_with_bilingual_sentences_and_the_rul
                       guarantees=Guarantees(drinking_water=False))
     result = assess(household, RULES)
     assert tuple(d.dimension for d in result.dimensions) == DIMENSIONS
-    assert result.rule_version == "CN-2022.1"
+    assert result.rule_version == "CN-2022.2"
     for dimension in result.dimensions:
         assert 0 <= dimension.score <= 100
         assert dimension.explanation_en.endswith(".") and dimension.explanation_zh.endswith("。")

@@ -1,5 +1,6 @@
-"""Eligibility per programme: every threshold at, just below and just above its edge; residence and emergencies;
-several programmes at once; and the invariants every decision keeps."""
+"""Eligibility per programme: every threshold at, just below and just above its edge; residence, emergencies and the
+temporary-assistance bridge; monitoring's negative list; several programmes at once; and the invariants every
+decision keeps."""
 import dataclasses
 from datetime import date
 from decimal import Decimal
@@ -96,13 +97,39 @@ def test_the_published_residence_example_temporary_3_dibao_6_tekun_12():
     assert "requires at least 12" in reason(eleven, "tekun", "residence").en
 
 
-@pytest.mark.parametrize("programme", PROGRAMMES)
-def test_an_emergency_waives_residence_for_every_programme(programme):
-    decision = decide(baseline(programme, residence=0), RULES, emergency=True)
-    assert eligible(decision, programme)
-    residence = reason(decision, programme, "residence")
+def test_an_emergency_waives_the_residence_of_temporary_assistance():
+    decision = decide(baseline("temporary", residence=0), RULES, emergency=True)
+    assert eligible(decision, "temporary")
+    residence = reason(decision, "temporary", "residence")
     assert residence.passed and residence.waived
-    assert decision.emergency and "emergency" in decision.explanation_en
+    assert "given first where the emergency happens" in residence.en and "急难发生地先行救助" in residence.zh
+    assert decision.emergency
+    assert "residence requirement of temporary assistance was waived" in decision.explanation_en
+    assert "临时救助未审查居住期限" in decision.explanation_zh
+
+
+@pytest.mark.parametrize("programme", [p for p in PROGRAMMES if p != "temporary"])
+def test_an_emergency_does_not_waive_the_residence_of_the_other_programmes(programme):
+    required = RULES.integer(programme, "residence_months")
+    short = decide(baseline(programme, residence=required - 1), RULES, emergency=True)
+    assert not eligible(short, programme)
+    residence = reason(short, programme, "residence")
+    assert not residence.passed and not residence.waived
+    assert "does not waive" in residence.en and "不免除" in residence.zh
+    assert "the other programmes keep theirs" in short.explanation_en
+    at = decide(baseline(programme, residence=required), RULES, emergency=True)
+    assert eligible(at, programme) and not reason(at, programme, "residence").waived
+
+
+def test_the_scope_of_the_emergency_waiver_is_rules_data():
+    everyone = with_params(RULES, {"emergency": {"waives_residence_for": list(PROGRAMMES)}})
+    for programme in PROGRAMMES:
+        decision = decide(baseline(programme, residence=0), everyone, emergency=True)
+        assert eligible(decision, programme) and reason(decision, programme, "residence").waived
+    nobody = with_params(RULES, {"emergency": {"waives_residence_for": []}})
+    decision = decide(baseline("temporary", residence=0), nobody, emergency=True)
+    assert not eligible(decision, "temporary") and not reason(decision, "temporary", "residence").waived
+    assert "waive no residence requirement" in decision.explanation_en and "不因此免除" in decision.explanation_zh
 
 
 def test_an_emergency_waives_only_residence():
@@ -115,7 +142,7 @@ def test_an_emergency_waives_only_residence():
                    [r for r in after.reasons if r.code != "residence"]
     # Without residence, the programme's own criteria are judged exactly as before; only criteria that depend on
     # other programmes (exclusions, covered programmes) move with them.
-    derived = {"low_income_household"} | {f"not_{p}" for p in PROGRAMMES}
+    derived = {"low_income_household", "bridging"} | {f"not_{p}" for p in PROGRAMMES}
     for facts in [baseline(p, residence=0) for p in PROGRAMMES]:
         normal, emergency = decide(facts, RULES), decide(facts, RULES, emergency=True)
         for before, after in zip(normal.programmes, emergency.programmes):
@@ -375,6 +402,122 @@ def test_yunnan_2026_uses_its_own_monitoring_line():
     assert "¥9,000.00" in reason(decide(facts, yunnan), "monitoring", "marginal").en
 
 
+# The provinces' negative list for monitoring: each item a parameter of monitoring.assets.
+VEHICLE_LIMIT = RULES.decimal("monitoring", "assets", "vehicle_value_limit_yuan")
+MONITORED = dict(members=(ADULT,), per_capita_month="700")   # a marginal household, monitored when nothing excludes it
+
+
+def test_a_household_with_a_200000_yuan_car_and_a_second_property_is_not_monitored():
+    facts = household(**MONITORED, vehicles_value_yuan=Decimal(200000), extra_housing_units=1)
+    decision = decide(facts, RULES)
+    assert not eligible(decision, "monitoring") and "monitoring" not in decision.categories
+    assert reason(decision, "monitoring", "marginal").passed, "on income alone it would be monitored"
+    vehicles, housing = reason(decision, "monitoring", "vehicles_within_limit"), \
+        reason(decision, "monitoring", "extra_housing_within_limit")
+    assert not vehicles.passed and "¥200,000.00" in vehicles.en and "¥50,000.00" in vehicles.en
+    assert "200000.00元" in vehicles.zh
+    assert not housing.passed and "1 housing unit" in housing.en and "另有住房1套" in housing.zh
+    assert eligible(decide(household(**MONITORED), RULES), "monitoring")
+
+
+@pytest.mark.parametrize("delta,expected", EDGES_NOT_EXCEEDING)
+def test_monitoring_vehicle_value_may_not_exceed_the_negative_list_limit(delta, expected):
+    decision = decide(household(**MONITORED, vehicles_value_yuan=VEHICLE_LIMIT + delta), RULES)
+    assert eligible(decision, "monitoring") is expected
+    assert reason(decision, "monitoring", "vehicles_within_limit").passed is expected
+
+
+def test_monitoring_default_vehicle_limit_is_50000_literally():
+    assert eligible(decide(household(**MONITORED, vehicles_value_yuan=Decimal("50000")), RULES), "monitoring")
+    assert not eligible(decide(household(**MONITORED, vehicles_value_yuan=Decimal("50000.01")), RULES), "monitoring")
+
+
+@pytest.mark.parametrize("limit,units,expected", [
+    (0, 0, True), (0, 1, False),                    # the default: no other housing (none can have fewer than 0)
+    (2, 1, True), (2, 2, True), (2, 3, False),      # below, at and above a limit a province may set
+])
+def test_monitoring_other_housing_may_not_exceed_the_negative_list_limit(limit, units, expected):
+    rules = with_params(RULES, {"monitoring": {"assets": {"extra_housing_units_limit": limit}}})
+    decision = decide(household(**MONITORED, extra_housing_units=units), rules)
+    assert eligible(decision, "monitoring") is expected
+    assert reason(decision, "monitoring", "extra_housing_within_limit").passed is expected
+
+
+@pytest.mark.parametrize("code,fact,key", [
+    ("no_commercial_property", "owns_commercial_property", "commercial_property_allowed"),
+    ("no_business", "owns_business", "business_ownership_allowed"),
+    ("no_public_payroll_member", "has_public_payroll_member", "public_payroll_member_allowed"),
+])
+@pytest.mark.parametrize("has,allowed,expected", [
+    (False, False, True), (True, False, False), (False, True, True), (True, True, True)])
+def test_monitoring_yes_no_items_of_the_negative_list(code, fact, key, has, allowed, expected):
+    rules = with_params(RULES, {"monitoring": {"assets": {key: allowed}}})
+    decision = decide(household(**MONITORED, **{fact: has}), rules)
+    assert eligible(decision, "monitoring") is expected
+    item = reason(decision, "monitoring", code)
+    assert item.passed is expected
+    if has:
+        assert ("which is allowed" if allowed else "which is not allowed") in item.en
+        assert ("规则允许" if allowed else "规则不允许") in item.zh
+
+
+@pytest.mark.parametrize("code,fact,en,zh", [
+    ("no_commercial_property", "owns_commercial_property", "commercial property", "商业用房"),
+    ("no_public_payroll_member", "has_public_payroll_member", "public payroll", "财政供养人员"),
+    ("no_business", "owns_business", "business", "经营实体"),
+])
+def test_the_default_negative_list_excludes_and_says_why(code, fact, en, zh):
+    decision = decide(household(**MONITORED, **{fact: True}), RULES)
+    assert not eligible(decision, "monitoring")
+    item = reason(decision, "monitoring", code)
+    assert not item.passed and en in item.en and zh in item.zh and "not allowed" in item.en
+
+
+@pytest.mark.parametrize("facts,category", [
+    (dict(members=(ADULT,), per_capita_month="700"), "marginal"),
+    (dict(members=(ADULT,), per_capita_month="700", formerly_poor=True), "unstable"),
+    (dict(members=(ADULT,), per_capita_month="2000", sudden_hardship=True, medical_expense_yuan_year=Decimal(20000)),
+     "sudden"),
+])
+def test_the_negative_list_applies_to_every_monitoring_category(facts, category):
+    assert decide(household(**facts), RULES).categories == {"monitoring": category}
+    listed = decide(household(**facts, has_public_payroll_member=True), RULES)
+    assert not eligible(listed, "monitoring") and listed.result("monitoring").category is None
+
+
+def test_each_item_of_the_negative_list_is_a_parameter():
+    facts = household(**MONITORED, vehicles_value_yuan=Decimal(200000), extra_housing_units=1,
+                      owns_commercial_property=True, owns_business=True, has_public_payroll_member=True)
+    lenient = with_params(RULES, {"monitoring": {"assets": {
+        "vehicle_value_limit_yuan": 200000, "extra_housing_units_limit": 1, "commercial_property_allowed": True,
+        "business_ownership_allowed": True, "public_payroll_member_allowed": True}}})
+    assert not eligible(decide(facts, RULES), "monitoring")
+    assert [r.code for r in decide(facts, RULES).result("monitoring").failed if not r.alternative] == [
+        "vehicles_within_limit", "no_business", "extra_housing_within_limit", "no_commercial_property",
+        "no_public_payroll_member"]
+    assert eligible(decide(facts, lenient), "monitoring")
+
+
+def test_an_asset_test_applies_only_where_the_programmes_rules_name_it():
+    # Monitoring's default negative list has no savings limit, so savings do not exclude a household from it.
+    savings = household(**MONITORED, savings_yuan=Decimal(1_000_000))
+    assert eligible(decide(savings, RULES), "monitoring")
+    assert "savings_within_limit" not in [r.code for r in decide(savings, RULES).result("monitoring").reasons]
+    params = RULES.params
+    params = {**params, "monitoring": {**params["monitoring"], "assets": {
+        **params["monitoring"]["assets"], "savings_limit_months_of_standard_per_person": 24}}}
+    with_savings = dataclasses.replace(RULES, version="with-savings", params=params)
+    assert not eligible(decide(savings, with_savings), "monitoring")
+    assert not reason(decide(savings, with_savings), "monitoring", "savings_within_limit").passed
+
+
+def test_dibao_keeps_its_own_asset_limits():
+    # The negative list is monitoring's: dibao's vehicle limit and other rules are its own block.
+    facts = household((JOBLESS,), "100", vehicles_value_yuan=Decimal(40000))
+    decision = decide(facts, RULES)
+    assert not eligible(decision, "dibao") and eligible(decision, "monitoring")
+
+
 # --- temporary assistance --------------------------------------------------------------------------------------
 
 def test_temporary_assistance_needs_a_sudden_hardship():
@@ -404,6 +547,96 @@ def test_temporary_assistance_when_basic_needs_are_unmet_whatever_the_income(cha
     decision = decide(household((ADULT,), "5000", sudden_hardship=True, **changes), RULES)
     assert eligible(decision, "temporary") is expected
     assert reason(decision, "temporary", "basic_needs_unmet").passed is expected
+
+
+# --- temporary assistance bridging the programmes a household cannot yet receive ---------------------------------
+
+DIBAO_MONTHS = RULES.integer("dibao", "residence_months")
+TEMPORARY_MONTHS = RULES.integer("temporary", "residence_months")
+
+
+def test_a_dibao_household_short_of_residence_is_bridged_by_temporary_assistance():
+    decision = decide(baseline("dibao", residence=DIBAO_MONTHS - 1), RULES)
+    assert not eligible(decision, "dibao") and [r.code for r in decision.result("dibao").failed] == ["residence"]
+    assert eligible(decision, "temporary") and decision.result("temporary").routes == ("bridging",)
+    assert not reason(decision, "temporary", "sudden_hardship").passed, "no sudden hardship: the bridge alone"
+    bridge = reason(decision, "temporary", "bridging")
+    assert bridge.passed and bridge.route == "bridging"
+    assert "bridges minimum living guarantee (dibao)" in bridge.en
+    assert f"{DIBAO_MONTHS - 1} month(s)" in bridge.en and f"requires {DIBAO_MONTHS}" in bridge.en
+    assert "为最低生活保障过渡" in bridge.zh and "其他社会救助制度暂时无法覆盖" in bridge.zh
+    assert bridge.en in decision.explanation_en and bridge.zh in decision.explanation_zh
+    assert decision.rule_version == RULES.version
+
+
+@pytest.mark.parametrize("residence,dibao,temporary", [
+    (TEMPORARY_MONTHS - 1, False, False),   # not even temporary assistance's own residence
+    (TEMPORARY_MONTHS, False, True),
+    (DIBAO_MONTHS - 1, False, True),
+    (DIBAO_MONTHS, True, False),            # dibao covers it: nothing to bridge
+])
+def test_the_bridge_spans_from_temporarys_residence_to_dibaos(residence, dibao, temporary):
+    decision = decide(baseline("dibao", residence=residence), RULES)
+    assert eligible(decision, "dibao") is dibao and eligible(decision, "temporary") is temporary
+    assert reason(decision, "temporary", "bridging").passed is (not dibao)
+    if dibao:
+        assert "No bridging is needed" in reason(decision, "temporary", "bridging").en
+
+
+@pytest.mark.parametrize("changes,failed", [
+    ({"per_capita_month": STD}, "income_below_standard"),
+    ({"vehicles_value_yuan": RULES.decimal("dibao", "assets", "vehicle_value_limit_yuan") + CENT},
+     "vehicles_within_limit"),
+    ({"owns_business": True}, "no_business"),
+])
+def test_no_bridge_for_a_household_that_fails_dibao_on_more_than_residence(changes, failed):
+    decision = decide(baseline("dibao", residence=DIBAO_MONTHS - 1, **changes), RULES)
+    assert not reason(decision, "dibao", failed).passed
+    assert not eligible(decision, "temporary") and not reason(decision, "temporary", "bridging").passed
+
+
+def test_the_bridge_can_be_turned_off_in_the_rules():
+    off = with_params(RULES, {"temporary": {"bridging": {"enabled": False}}})
+    decision = decide(baseline("dibao", residence=DIBAO_MONTHS - 1), off)
+    assert not eligible(decision, "temporary")
+    assert "bridging" not in [r.code for r in decision.result("temporary").reasons]
+    # A sudden hardship still reaches temporary assistance the usual way.
+    sudden = decide(baseline("dibao", residence=DIBAO_MONTHS - 1, sudden_hardship=True), off)
+    assert eligible(sudden, "temporary") and sudden.result("temporary").routes == ("sudden",)
+
+
+def test_the_programmes_bridged_are_rules_data():
+    lone_elder = household((Member(75, "none"),), "0", residence=DIBAO_MONTHS - 1)
+    both = decide(lone_elder, RULES)
+    assert not eligible(both, "tekun") and not eligible(both, "dibao") and eligible(both, "temporary")
+    assert "bridges extreme-poverty support (tekun), minimum living guarantee (dibao)" in \
+        reason(both, "temporary", "bridging").en
+    tekun_only = with_params(RULES, {"temporary": {"bridging": {"programmes": ["tekun"]}}})
+    bridge = reason(decide(lone_elder, tekun_only), "temporary", "bridging")
+    assert bridge.passed and "bridges extreme-poverty support (tekun):" in bridge.en
+    nothing = with_params(RULES, {"temporary": {"bridging": {"programmes": []}}})
+    assert not eligible(decide(lone_elder, nothing), "temporary")
+    assert "name no programme" in reason(decide(lone_elder, nothing), "temporary", "bridging").en
+
+
+def test_a_household_that_dibao_covers_while_tekun_waits_is_not_bridged():
+    # 8 months: short of tekun's 12 but enough for dibao, which covers the household meanwhile.
+    decision = decide(household((Member(75, "none"),), "0", residence=8), RULES)
+    assert eligible(decision, "dibao") and not eligible(decision, "temporary")
+    assert "qualifies for minimum living guarantee (dibao)" in reason(decision, "temporary", "bridging").en
+
+
+def test_in_an_emergency_the_bridge_reaches_a_household_that_has_just_arrived():
+    decision = decide(baseline("dibao", residence=0), RULES, emergency=True)
+    assert not eligible(decision, "dibao") and not reason(decision, "dibao", "residence").waived
+    assert eligible(decision, "temporary") and reason(decision, "temporary", "residence").waived
+    assert decision.result("temporary").routes == ("bridging",)
+
+
+def test_a_bridged_household_also_gets_employment_services_once_it_meets_their_residence():
+    decision = decide(baseline("dibao", residence=DIBAO_MONTHS - 1), RULES)
+    assert eligible(decision, "temporary") and eligible(decision, "employment")
+    assert "temporary assistance" in reason(decision, "employment", "low_income_household").en
 
 
 # --- special programmes ----------------------------------------------------------------------------------------
@@ -529,8 +762,11 @@ def test_a_well_off_household_qualifies_for_nothing_and_is_told_so():
 
 # Criteria that are facts, not comparisons with a number: their sentences carry no figures.
 YES_NO_CRITERIA = {"no_able_supporter", "no_business", "sudden_hardship", "basic_needs_unmet", "dwelling_unsafe",
-                   "low_income_household"}
+                   "low_income_household", "no_commercial_property", "no_public_payroll_member", "bridging"}
 SAMPLES = [baseline(p) for p in PROGRAMMES] + [
+    baseline("dibao", residence=4),                                                 # bridged by temporary
+    baseline("monitoring", vehicles_value_yuan=Decimal(200000), extra_housing_units=1, owns_commercial_property=True,
+             has_public_payroll_member=True, owns_business=True),                 # on the negative list
     household((ADULT, ADULT), "5000"),
     household((Member(70, "none", 1, True), JOBLESS, CHILD), "0", sudden_hardship=True, housing_safe=False,
               guarantees=Guarantees(food=False), formerly_poor=True, income_unstable=True, residence=0),
@@ -546,19 +782,28 @@ def test_every_decision_keeps_its_invariants(facts, emergency):
     assert decision.eligible == tuple(r.programme for r in decision.programmes if r.eligible)
     assert decision.rule_version == RULES.version
     assert decision.scores == assess(facts, RULES).scores
+    waivable = RULES.names("emergency", "waives_residence_for")
     for result in decision.programmes:
         codes = [r.code for r in result.reasons]
         assert codes[0] == "residence" and len(codes) == len(set(codes))
-        required = [r.passed for r in result.reasons if not r.alternative]
-        alternatives = [r.passed for r in result.reasons if r.alternative]
-        assert result.eligible is (all(required) and (not alternatives or any(alternatives)))
+        assert result.reasons[0].route is None, "residence is needed whichever way"
+
+        def group_passes(reasons):
+            required = [r.passed for r in reasons if not r.alternative]
+            alternatives = [r.passed for r in reasons if r.alternative]
+            return all(required) and (not alternatives or any(alternatives))
+        routes = {r.route for r in result.reasons} - {None}
+        passed_routes = {route for route in routes if group_passes([r for r in result.reasons if r.route == route])}
+        assert result.eligible is (group_passes([r for r in result.reasons if r.route is None])
+                                   and (not routes or bool(passed_routes)))
+        assert set(result.routes) == passed_routes
         assert (result.category is not None) is (result.programme == "monitoring" and result.eligible)
         assert result.failed == tuple(r for r in result.reasons if not r.passed)
         for r in result.reasons:
             assert r.en and r.zh and "{" not in r.en + r.zh
             if not r.code.startswith("not_") and r.code not in YES_NO_CRITERIA:
                 assert any(ch.isdigit() for ch in r.en) and any(ch.isdigit() for ch in r.zh), r.code
-            assert not r.waived or (emergency and r.code == "residence")
+            assert not r.waived or (emergency and r.code == "residence" and result.programme in waivable)
         if result.eligible:
             assert PROGRAMME_NAMES[result.programme][0] in decision.explanation_en
             assert PROGRAMME_NAMES[result.programme][1] in decision.explanation_zh

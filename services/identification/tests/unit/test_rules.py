@@ -1,6 +1,7 @@
 """Rule data: the bundled defaults, regional deep-merge, selection by region prefix and date, and broken rule files."""
 import dataclasses
 import json
+import re
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -44,7 +45,7 @@ def write(folder: Path, name: str, version: str, region: str, start: str, end: s
 
 def test_the_national_default_holds_the_published_figures_as_parameters(bundled):
     national = select_rule_set(bundled, BEIJING_COUNTY, date(2026, 6, 1))
-    assert national.version == "CN-2022.1" and national.region == ""
+    assert national.version == "CN-2022.2" and national.region == ""
     assert national.decimal("dibao", "standard_yuan_per_person_month") == Decimal("542")
     assert national.decimal("near_dibao", "income_factor_of_dibao_standard") == Decimal("1.5")
     assert national.decimal("monitoring", "line_yuan_per_person_year") == Decimal("8700")
@@ -54,6 +55,13 @@ def test_the_national_default_holds_the_published_figures_as_parameters(bundled)
     assert national.value("monitoring", "deadline") == {"calendar_days": 15}
     assert national.value("dibao", "deadline") == {"working_days": 30, "extended_working_days": 45}
     assert national.decimal("rigid_expense", "expense_share_of_income_threshold") == Decimal("0.5")
+    # CN-2022.2: the emergency waiver belongs to temporary assistance; temporary bridges tekun and dibao; monitoring
+    # has the negative list.
+    assert national.names("emergency", "waives_residence_for") == ("temporary",)
+    assert national.value("temporary", "bridging") == {"enabled": True, "programmes": ["tekun", "dibao"]}
+    assert national.value("monitoring", "assets") == {
+        "vehicle_value_limit_yuan": 50000, "commercial_property_allowed": False, "business_ownership_allowed": False,
+        "public_payroll_member_allowed": False, "extra_housing_units_limit": 0}
 
 
 def test_every_bundled_set_is_complete_and_uses_exact_decimals(bundled):
@@ -66,10 +74,10 @@ def test_every_bundled_set_is_complete_and_uses_exact_decimals(bundled):
 
 
 def test_the_yunnan_2026_file_overrides_only_what_it_names(bundled):
-    national = rule_set_by_version(bundled, "CN-2022.1")
+    national = rule_set_by_version(bundled, "CN-2022.2")
     yunnan = select_rule_set(bundled, YUNNAN_VILLAGE, date(2026, 6, 1))
-    assert yunnan.version == "CN-2022.1+53-2026.1"
-    assert yunnan.sources == ("CN-2022.1", "53-2026.1")
+    assert yunnan.version == "CN-2022.2+53-2026.1"
+    assert yunnan.sources == ("CN-2022.2", "53-2026.1")
     assert yunnan.decimal("dibao", "standard_yuan_per_person_month") == 600
     assert yunnan.decimal("dibao", "assets", "vehicle_value_limit_yuan") == 40000
     assert yunnan.decimal("monitoring", "line_yuan_per_person_year") == 9000
@@ -86,15 +94,15 @@ def test_the_yunnan_2026_file_overrides_only_what_it_names(bundled):
 # --- selection -------------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("code,on,version", [
-    (YUNNAN_VILLAGE, date(2026, 1, 1), "CN-2022.1+53-2026.1"),
-    ("530102", date(2030, 1, 1), "CN-2022.1+53-2026.1"),
-    ("53", date(2026, 6, 1), "CN-2022.1+53-2026.1"),
-    (YUNNAN_VILLAGE, date(2025, 12, 31), "CN-2022.1+53-2025.1"),
-    (YUNNAN_VILLAGE, date(2025, 1, 1), "CN-2022.1+53-2025.1"),
-    (YUNNAN_VILLAGE, date(2024, 12, 31), "CN-2022.1"),
-    (BEIJING_COUNTY, date(2026, 6, 1), "CN-2022.1"),
-    ("510100", date(2026, 6, 1), "CN-2022.1"),  # "5" is not the prefix "53"
-    ("", date(2026, 6, 1), "CN-2022.1"),
+    (YUNNAN_VILLAGE, date(2026, 1, 1), "CN-2022.2+53-2026.1"),
+    ("530102", date(2030, 1, 1), "CN-2022.2+53-2026.1"),
+    ("53", date(2026, 6, 1), "CN-2022.2+53-2026.1"),
+    (YUNNAN_VILLAGE, date(2025, 12, 31), "CN-2022.2+53-2025.1"),
+    (YUNNAN_VILLAGE, date(2025, 1, 1), "CN-2022.2+53-2025.1"),
+    (YUNNAN_VILLAGE, date(2024, 12, 31), "CN-2022.2"),
+    (BEIJING_COUNTY, date(2026, 6, 1), "CN-2022.2"),
+    ("510100", date(2026, 6, 1), "CN-2022.2"),  # "5" is not the prefix "53"
+    ("", date(2026, 6, 1), "CN-2022.2"),
 ])
 def test_the_longest_matching_region_effective_on_the_date_is_selected(bundled, code, on, version):
     assert select_rule_set(bundled, code, on).version == version
@@ -104,15 +112,15 @@ def test_a_date_before_any_rule_set_names_the_division_date_and_what_exists(bund
     with pytest.raises(NoRuleSet) as exc:
         select_rule_set(bundled, YUNNAN_VILLAGE, date(2021, 12, 31))
     message = str(exc.value)
-    assert YUNNAN_VILLAGE in message and "2021-12-31" in message and "CN-2022.1" in message
+    assert YUNNAN_VILLAGE in message and "2021-12-31" in message and "CN-2022.2" in message
 
 
 def test_a_utc_moment_selects_by_the_china_date(bundled):
     # 17:00 UTC on 31 December is already 1 January in China.
     assert select_rule_set(bundled, YUNNAN_VILLAGE, datetime(2025, 12, 31, 17, tzinfo=timezone.utc)).version == \
-        "CN-2022.1+53-2026.1"
+        "CN-2022.2+53-2026.1"
     assert select_rule_set(bundled, YUNNAN_VILLAGE, datetime(2025, 12, 31, 15, tzinfo=timezone.utc)).version == \
-        "CN-2022.1+53-2025.1"
+        "CN-2022.2+53-2025.1"
 
 
 @pytest.mark.parametrize("code", ["53a", "53-01", None])
@@ -132,8 +140,8 @@ def test_last_years_decision_is_explained_today_with_last_years_rules(bundled):
     facts = HouseholdFacts(YUNNAN_VILLAGE, (Member(45, "full", employed=True),), Decimal("735"), residence_months=60)
     decided_on = date(2025, 6, 1)
     then = decide(facts, select_rule_set(bundled, YUNNAN_VILLAGE, decided_on))
-    assert "monitoring" not in then.eligible and then.rule_version == "CN-2022.1+53-2025.1"
-    assert "¥8,700.00" in then.result("monitoring").reasons[1].en
+    assert "monitoring" not in then.eligible and then.rule_version == "CN-2022.2+53-2025.1"
+    assert "¥8,700.00" in next(r for r in then.result("monitoring").reasons if r.code == "marginal").en
 
     today = date(2026, 6, 1)
     assert "monitoring" in decide(facts, select_rule_set(bundled, YUNNAN_VILLAGE, today)).eligible
@@ -181,6 +189,44 @@ def test_a_programme_may_only_depend_on_programmes_evaluated_before_it(tmp_path)
     write(tmp_path, "n.json", "N", "", "2022-01-01", None, params)
     with pytest.raises(RuleDataError, match="dibao.excluded_if_eligible_for names 'near_dibao'"):
         load_rule_sets(tmp_path)
+
+
+@pytest.mark.parametrize("change,fragment", [
+    (lambda p: p["emergency"].update(waives_residence_for=["pension"]),
+     "emergency.waives_residence_for names 'pension'"),
+    (lambda p: p["emergency"].update(waives_residence_for="temporary"),
+     "emergency.waives_residence_for must be a list"),
+    (lambda p: p["temporary"]["bridging"].update(programmes=["medical"]),
+     "temporary.bridging.programmes names 'medical', which is not a programme evaluated before temporary"),
+    (lambda p: p["temporary"]["bridging"].update(enabled="yes"), "temporary.bridging.enabled must be true or false"),
+    (lambda p: p["temporary"]["bridging"].pop("enabled"), "temporary.bridging.enabled"),
+    (lambda p: p.pop("emergency"), "emergency.waives_residence_for"),
+    (lambda p: p["monitoring"]["assets"].update(vehicle_limit_yuan=1), "monitoring.assets has vehicle_limit_yuan"),
+    (lambda p: p["monitoring"]["assets"].pop("public_payroll_member_allowed"),
+     "monitoring.assets.public_payroll_member_allowed"),
+    (lambda p: p["monitoring"]["assets"].pop("commercial_property_allowed"),
+     "monitoring.assets.commercial_property_allowed"),
+])
+def test_the_emergency_scope_bridging_and_negative_list_are_checked_when_loaded(tmp_path, change, fragment):
+    params = national_file()["params"]
+    change(params)
+    write(tmp_path, "n.json", "N", "", "2022-01-01", None, params)
+    with pytest.raises(RuleDataError, match=re.escape(fragment)):
+        load_rule_sets(tmp_path)
+
+
+def test_a_region_may_widen_the_emergency_scope_turn_bridging_off_and_set_its_own_negative_list(tmp_path):
+    write(tmp_path, "n.json", "N", "", "2022-01-01", None, national_file()["params"])
+    write(tmp_path, "r.json", "R", "53", "2026-01-01", None, {
+        "emergency": {"waives_residence_for": ["temporary", "medical"]},
+        "temporary": {"bridging": {"enabled": False}},
+        "monitoring": {"assets": {"vehicle_value_limit_yuan": 150000, "business_ownership_allowed": True}}})
+    regional = select_rule_set(load_rule_sets(tmp_path), "530102", date(2026, 3, 1))
+    assert regional.names("emergency", "waives_residence_for") == ("temporary", "medical")
+    assert regional.value("temporary", "bridging") == {"enabled": False, "programmes": ["tekun", "dibao"]}
+    assert regional.decimal("monitoring", "assets", "vehicle_value_limit_yuan") == 150000
+    assert regional.flag("monitoring", "assets", "business_ownership_allowed")
+    assert not regional.flag("monitoring", "assets", "commercial_property_allowed")
 
 
 def test_overlapping_sets_for_one_region_are_refused(tmp_path):
@@ -259,14 +305,14 @@ def test_a_county_file_merges_onto_its_province_which_merges_onto_the_national_d
 
 
 def test_two_hand_built_sets_for_the_same_region_and_date_are_ambiguous(bundled):
-    national = rule_set_by_version(bundled, "CN-2022.1")
+    national = rule_set_by_version(bundled, "CN-2022.2")
     twin = dataclasses.replace(national, version="twin")
-    with pytest.raises(RuleDataError, match="CN-2022.1, twin"):
+    with pytest.raises(RuleDataError, match="CN-2022.2, twin"):
         select_rule_set([national, twin], BEIJING_COUNTY, date(2026, 1, 1))
 
 
 def test_a_missing_parameter_path_is_named(bundled):
-    national = rule_set_by_version(bundled, "CN-2022.1")
+    national = rule_set_by_version(bundled, "CN-2022.2")
     with pytest.raises(KeyError, match="dibao.nothing"):
         national.value("dibao", "nothing", "deeper")
     with pytest.raises(KeyError, match="whole number"):
@@ -275,5 +321,5 @@ def test_a_missing_parameter_path_is_named(bundled):
 
 def test_rule_sets_are_hashable_values(bundled):
     assert len(set(bundled)) == len(bundled)
-    assert rule_set_by_version(bundled, "CN-2022.1").covers(date(2022, 1, 1))
-    assert not rule_set_by_version(bundled, "CN-2022.1+53-2025.1").covers(date(2026, 1, 1))
+    assert rule_set_by_version(bundled, "CN-2022.2").covers(date(2022, 1, 1))
+    assert not rule_set_by_version(bundled, "CN-2022.2+53-2025.1").covers(date(2026, 1, 1))
