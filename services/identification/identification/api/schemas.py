@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -14,9 +14,8 @@ Programme = Literal[PROGRAMMES]  # type: ignore[valid-type]
 
 
 def _yuan(default=..., description: str | None = None):
-    """A money amount in yuan: 0 to 10,000,000, at most 2 decimals, never inf or nan."""
-    return Field(default, ge=0, le=10_000_000, max_digits=10, decimal_places=2, allow_inf_nan=False,
-                 description=description)
+    """A money amount in yuan: 0 to 10,000,000, never inf or nan."""
+    return Field(default, ge=0, le=10_000_000, allow_inf_nan=False, description=description)
 
 
 class _Strict(BaseModel):
@@ -82,8 +81,8 @@ class AssessmentCreate(_Strict):
 
 
 class ReviewCreate(_Strict):
-    attendees: list[str] = Field(min_length=1, max_length=200)
-    opinions: list[str] = Field(min_length=1, max_length=200)
+    attendees: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(min_length=1, max_length=200)
+    opinions: list[Annotated[str, Field(min_length=1, max_length=2000)]] = Field(min_length=1, max_length=200)
     outcome: Literal["propose_approval", "propose_rejection"]
 
 
