@@ -21,7 +21,7 @@ from identification.domain.rules import PROGRAMMES, RuleSet, select_rule_set
 from identification.models import Assessment, Case, CaseSource, Notice, Objection, Review, audit_log
 from shared import audit
 from shared.auth import Principal, require_area, require_role
-from shared.clock import Clock
+from shared.clock import Clock, china_time
 from shared.emits import emits
 from shared.envelope import Event
 from shared.observability import correlation_id
@@ -275,7 +275,7 @@ def publish_notice(session: Session, svc: Services, actor: Principal, case_id: s
                                            f"the latest assessment did not find the household eligible for: {en}",
                                            f"最近一次核查评估未认定该户符合以下救助项目的条件：{zh}")
     _move(session, svc, actor, case, "publish_notice", {"programmes": proposed}, programmes=proposed)
-    period = workflow.notice_period(local_date(now), proposed, rules)
+    period = workflow.notice_period(china_time(now).date(), proposed, rules)  # the dates people read: China time
     notice = _notice(session, svc, case, proposed, period, kind="prior", now=now)
     case.notice_held = False
     return case, notice
@@ -438,7 +438,7 @@ def decide_case(session: Session, svc: Services, actor: Principal, case_id: str,
             "scores": scores})
         if plan.post_hoc:  # 先行救助: granted before any notice, so it is published now (事后公示)
             days = svc.notice_policy.post_hoc_notice_days
-            first = local_date(now)
+            first = china_time(now).date()
             _notice(session, svc, case, plan.post_hoc, workflow.NoticePeriod(first, first + timedelta(days=days - 1), days),
                     kind="post_hoc", now=now)
         return case

@@ -8,6 +8,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request
 from identification import handlers, repository
 from identification.api.schemas import (
     AssessmentCreate,
+    AuditEntry,
     CaseDetail,
     CasePage,
     CaseRead,
@@ -122,8 +123,9 @@ def get_case(case_id: CaseId, request: Request, principal: CurrentPrincipal):
         return detail(session, case, local_date(runtime.clock.now()))
 
 
-@router.get("/cases/{case_id}/audit", summary="Who did what to the case, when 操作记录", responses=CONFLICT)
-def case_audit(case_id: CaseId, request: Request, principal: CurrentPrincipal) -> list[dict]:
+@router.get("/cases/{case_id}/audit", response_model=list[AuditEntry], summary="Who did what to the case, when 操作记录",
+            responses=CONFLICT)
+def case_audit(case_id: CaseId, request: Request, principal: CurrentPrincipal):
     _staff(principal)
     with request.app.state.runtime.session_factory() as session:
         case = repository.get_case(session, case_id)

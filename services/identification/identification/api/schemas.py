@@ -184,3 +184,20 @@ class PublicNoticePage(BaseModel):
     total: int
     limit: int
     offset: int
+
+
+class AuditEntry(BaseModel):
+    """One step in a case's audit trail: who did what, when (RFC 3339, UTC), from which state to which."""
+
+    id: int
+    at: datetime
+    actor: str
+    actor_role: str
+    actor_area: str
+    action: str
+    entity_type: str
+    entity_id: str
+    from_state: str | None
+    to_state: str | None
+    details: dict | None
+    correlation_id: str | None

@@ -27,7 +27,7 @@ import json
 import re
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
@@ -336,10 +336,10 @@ class NoticePeriod:
         return self.days == 0 or local_date(now) > self.last_day
 
     def ends_at(self, published_at: datetime) -> datetime:
-        """When the notice ends: midnight China time after its last day, or when published for a 0-day notice."""
+        """When the notice ends, in UTC: midnight China time after its last day, or when published for a 0-day notice."""
         if self.days == 0:
             return published_at
-        return datetime.combine(self.last_day + timedelta(days=1), time(0), tzinfo=CHINA_TZ)
+        return datetime.combine(self.last_day + timedelta(days=1), time(0), tzinfo=CHINA_TZ).astimezone(timezone.utc)
 
 
 def notice_period_days(programmes: Sequence[str], rules: RuleSet) -> int:
