@@ -65,12 +65,12 @@ OUTCOME_NAMES_ZH = {
     "recommend_approval": "建议批准", "recommend_rejection": "建议不予批准", "return_for_assessment": "退回重新核查",
     "approve": "批准", "reject": "不予批准", "open": "待处理",
 }
-NOTICE_STATUS_NAMES_ZH = {"open": "公示中", "closed": "公示期满", "withdrawn": "已撤销", "published": "已事后公示"}
 # The context keys a guard may find missing, named for people.
 _CONTEXT_NAMES_ZH = {
     "authorised": "家庭授权", "attendees": "参会人员", "opinions": "评议意见", "outcome": "结论", "programmes": "救助项目",
     "grounds": "异议理由", "open_objections": "待处理异议数", "now": "当前日期", "notice_last_day": "公示截止日",
     "file_number": "档案编号", "reasons": "不予批准理由", "eligible": "符合条件的救助项目",
+    "noticed": "公示期满的救助项目", "before_notice": "可先行救助的项目",
 }
 
 
@@ -375,6 +375,8 @@ def load_notice_policy(path: Path | None = None) -> NoticePolicy:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
         raise ValueError(f"{path}: cannot read the notice policy: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ValueError(f"{path}: the notice policy must be a JSON object")
     before = raw.get("granted_before_notice")
     if not isinstance(before, list) or any(p not in PROGRAMMES for p in before):
         raise ValueError(f"{path}: granted_before_notice must list programmes among {', '.join(PROGRAMMES)}")

@@ -61,6 +61,7 @@ def test_the_policy_lets_only_temporary_assistance_be_granted_before_notice():
     ({"version": "x", "granted_before_notice": [], "post_hoc_notice_days": 61}, "post_hoc_notice_days"),
     ({"version": "x", "granted_before_notice": [], "post_hoc_notice_days": True}, "post_hoc_notice_days"),
     ({"granted_before_notice": [], "post_hoc_notice_days": 7}, "version"),
+    (["temporary"], "JSON object"),
 ])
 def test_a_malformed_notice_policy_is_refused_naming_the_field(tmp_path, bad, field):
     path = tmp_path / "policy.json"
