@@ -1,6 +1,8 @@
 """identification's statutory workflow through its API on real PostgreSQL, with an injected clock (no sleeping)."""
 from datetime import datetime, timedelta, timezone
 
+import re
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -62,13 +64,17 @@ def authorised():
     return {"authorised": True, "method": "signed_form", "reference": "AUTH-2026-001"}
 
 
-def outbox_types(runtime) -> list[str]:
+def outbox_events(runtime) -> list[dict]:
     with runtime.engine.connect() as conn:
         rows = conn.execute(select(runtime.tables.outbox.c.payload).order_by(runtime.tables.outbox.c.id)).scalars().all()
-    return [decode(bytes(p))["type"] for p in rows]
+    return [decode(bytes(p)) for p in rows]
 
 
-def walk_to_notice(client, runtime, case_id, facts=None):
+def outbox_types(runtime) -> list[str]:
+    return [e["type"] for e in outbox_events(runtime)]
+
+
+def walk_to_notice(client, runtime, case_id, facts=None, programmes=None):
     v, t = token(runtime, "village", VILLAGE), token(runtime, "township", TOWNSHIP)
     assert client.post(f"/api/v1/cases/{case_id}/assessment/start", headers=v).status_code == 200
     r = client.post(f"/api/v1/cases/{case_id}/assessment", headers=v,
@@ -77,7 +83,7 @@ def walk_to_notice(client, runtime, case_id, facts=None):
     r = client.post(f"/api/v1/cases/{case_id}/review", headers=v,
                     json={"attendees": ["村主任", "村民代表甲", "村民代表乙"], "opinions": ["情况属实"], "outcome": "propose_approval"})
     assert r.status_code == 200, r.text
-    r = client.post(f"/api/v1/cases/{case_id}/notice", headers=t, json={})
+    r = client.post(f"/api/v1/cases/{case_id}/notice", headers=t, json={} if programmes is None else {"programmes": programmes})
     assert r.status_code == 200, r.text
     return r.json()
 
@@ -107,8 +113,11 @@ def test_a_case_walks_from_opened_to_enrolled(client, runtime, clock):
     assert body["status"] == "enrolled" and body["file_number"] == f"{COUNTY}-2026-000001"
     assert body["allowed_actions"] == []
     assert outbox_types(runtime) == [
-        "identification.case.opened", "identification.assessment.completed", "identification.review.completed",
-        "identification.notice.published", "identification.household.identified", "identification.household.enrolled"]
+        "identification.case.opened", "identification.assessment.started", "identification.assessment.completed",
+        "identification.review.completed", "identification.notice.published", "identification.notice.closed",
+        "identification.case.township_reviewed", "identification.household.identified",
+        "identification.household.enrolled"]
+    assert body["decision"]["programmes"] == detail["assessment"]["eligible"]  # every one of them was on notice
     trail = client.get(f"/api/v1/cases/{case.id}/audit", headers=c).json()
     assert [(a["action"], a["from_state"], a["to_state"]) for a in trail][1:] == [
         ("start_assessment", "opened", "field_assessment"), ("complete_assessment", "field_assessment", "democratic_review"),
@@ -145,8 +154,11 @@ def test_an_upheld_objection_sends_the_case_back_to_field_assessment(client, run
                     json={"outcome": "upheld", "reason": "核实确有车辆"})
     assert r.status_code == 200 and r.json()["status"] == "field_assessment"
     assert r.json()["notices"][0]["status"] == "withdrawn"
+    assert r.json()["notices"][0]["closed_reason"] == "objection_upheld"
     assert client.get("/api/v1/public/notices").json()["total"] == 0
-    assert outbox_types(runtime)[-2:] == ["identification.objection.lodged", "identification.objection.resolved"]
+    assert outbox_types(runtime)[-3:] == ["identification.objection.lodged", "identification.objection.resolved",
+                                          "identification.notice.closed"]
+    assert outbox_events(runtime)[-1]["data"]["reason"] == "objection_upheld"
 
 
 def test_a_dismissed_objection_lets_the_notice_run_and_late_objections_are_refused(client, runtime, clock):
@@ -196,6 +208,10 @@ def test_an_illegal_step_is_409_naming_the_allowed_next_steps(client, runtime, p
     assert r.status_code == 409, r.text
     assert r.json()["allowed_actions"] == allowed and r.json()["state"] == "opened"
     assert r.json()["message"] and r.json()["message_zh"]
+    # Chinese for people: state and actions by name, no codes
+    assert not re.search(r"[A-Za-z_]{3,}", r.json()["message_zh"]), r.json()["message_zh"]
+    assert "已受理" in r.json()["message_zh"] and "开始入户核查" in r.json()["message_zh"]
+    assert r.json()["allowed_actions_zh"] == ["开始入户核查", "撤回"]
 
 
 def test_assessment_without_the_households_authorisation_is_refused(client, runtime):
@@ -319,3 +335,164 @@ def test_applications_and_referrals_about_one_household_share_one_case(runtime):
     assert third.id == again.id == first.id
     assert count(runtime, Case) == 1
     assert outbox_types(runtime) == ["identification.case.opened", "identification.case.linked", "identification.case.linked"]
+
+
+# --- issue 7: only what was on notice is decided; every step is an event -----------------------------------------
+
+def sudden_facts():
+    return poor_facts(sudden_hardship=True)  # eligible for dibao, monitoring, temporary, medical, education, employment
+
+
+def to_county_decision(client, runtime, clock, case_id, days):
+    t = token(runtime, "township", TOWNSHIP)
+    clock.advance(days=days)
+    r = client.post(f"/api/v1/cases/{case_id}/notice/close", headers=t)
+    assert r.status_code == 200, r.text
+    r = client.post(f"/api/v1/cases/{case_id}/township-review", headers=t,
+                    json={"outcome": "recommend_approval", "opinion": "同意"})
+    assert r.status_code == 200, r.text
+
+
+def test_a_temporary_only_notice_closes_at_once_and_grants_temporary_only(client, runtime, clock):
+    """The reported defect: a 0-day notice for temporary alone, then the county enrolled every eligible programme."""
+    case = open_case(runtime, seed=21)
+    detail = walk_to_notice(client, runtime, case.id, facts=sudden_facts(), programmes=["temporary"])
+    assert {"dibao", "temporary"} <= set(detail["assessment"]["eligible"])
+    notice = detail["notices"][0]
+    assert notice["days"] == 0 and notice["first_day"] == notice["last_day"] == START.date().isoformat()
+    assert notice["ends_at"] == notice["published_at"]
+    assert "no notice period is required" in notice["text_en"] and "2026-03-01" not in notice["text_en"]
+    to_county_decision(client, runtime, clock, case.id, days=0)
+    c = token(runtime, "county", COUNTY)
+    r = client.post(f"/api/v1/cases/{case.id}/decision", headers=c, json={"outcome": "approve", "programmes": ["dibao"]})
+    assert r.status_code == 409 and r.json()["rule"] == "not_on_notice", r.text
+    assert "最低生活保障" in r.json()["message_zh"] and not re.search(r"[A-Za-z_]{3,}", r.json()["message_zh"])
+    r = client.post(f"/api/v1/cases/{case.id}/decision", headers=c, json={"outcome": "approve"})
+    assert r.status_code == 200, r.text
+    assert r.json()["decision"]["programmes"] == ["temporary"]
+    enrolled = [e for e in outbox_events(runtime) if e["type"] == "identification.household.enrolled"]
+    assert [e["data"]["programmes"] for e in enrolled] == [["temporary"]]
+    assert enrolled[0]["data"]["categories"] == {}, "monitoring was not granted, so no monitoring category"
+    # temporary was on a notice before the decision: nothing to publish afterwards
+    assert [n["kind"] for n in r.json()["notices"]] == ["prior"]
+
+
+def test_the_notice_lists_every_programme_proposed_and_runs_the_longest_period(client, runtime, clock):
+    case = open_case(runtime, seed=22)
+    detail = walk_to_notice(client, runtime, case.id, facts=sudden_facts(), programmes=["temporary", "monitoring"])
+    notice = detail["notices"][0]
+    assert notice["programmes"] == ["monitoring", "temporary"] and notice["days"] == 5
+    assert notice["last_day"] == "2026-03-06"
+    assert datetime.fromisoformat(notice["ends_at"]) == datetime(2026, 3, 6, 16, 0, tzinfo=timezone.utc)
+    t = token(runtime, "township", TOWNSHIP)
+    clock.advance(days=4)
+    assert client.post(f"/api/v1/cases/{case.id}/notice/close", headers=t).json()["rule"] == "notice_running"
+    # a programme the household is not eligible for cannot be put on notice
+    other = open_case(runtime, seed=23)
+    v = token(runtime, "village", VILLAGE)
+    client.post(f"/api/v1/cases/{other.id}/assessment/start", headers=v)
+    client.post(f"/api/v1/cases/{other.id}/assessment", headers=v, json={"facts": poor_facts(), "authorisation": authorised()})
+    client.post(f"/api/v1/cases/{other.id}/review", headers=v,
+                json={"attendees": ["甲"], "opinions": ["属实"], "outcome": "propose_approval"})
+    r = client.post(f"/api/v1/cases/{other.id}/notice", headers=t, json={"programmes": ["tekun"]})
+    assert r.status_code == 409 and r.json()["rule"] == "not_eligible" and "特困" in r.json()["message_zh"]
+    r = client.post(f"/api/v1/cases/{other.id}/notice", headers=t, json={"programmes": ["pension"]})
+    assert r.status_code == 422
+
+
+def test_temporary_assistance_granted_without_its_notice_is_published_afterwards(client, runtime, clock):
+    case = open_case(runtime, seed=24)
+    detail = walk_to_notice(client, runtime, case.id, facts=sudden_facts(), programmes=["dibao"])
+    assert detail["notices"][0]["days"] == 7
+    to_county_decision(client, runtime, clock, case.id, days=7)
+    c = token(runtime, "county", COUNTY)
+    r = client.post(f"/api/v1/cases/{case.id}/decision", headers=c,
+                    json={"outcome": "approve", "programmes": ["dibao", "temporary"]})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["decision"]["programmes"] == ["dibao", "temporary"]
+    assert body["decision"]["granted_before_notice"] == ["temporary"]
+    post_hoc = [n for n in body["notices"] if n["kind"] == "post_hoc"]
+    assert len(post_hoc) == 1 and post_hoc[0]["programmes"] == ["temporary"] and post_hoc[0]["status"] == "published"
+    assert "先行救助" in post_hoc[0]["text_zh"] and "Granted first" in post_hoc[0]["text_en"]
+    published = [e for e in outbox_events(runtime) if e["type"] == "identification.notice.published"]
+    assert [e["data"].get("post_hoc", False) for e in published] == [False, True]
+    assert published[1]["data"]["programmes"] == ["temporary"]
+    listed = client.get("/api/v1/public/notices").json()
+    assert [(n["kind"], n["programmes"]) for n in listed["items"]] == [("post_hoc", ["temporary"])]
+    r = client.post(f"/api/v1/public/notices/{post_hoc[0]['notice_id']}/objections", json={"grounds": "不应给予"})
+    assert r.status_code == 409 and r.json()["rule"] == "post_hoc_notice"
+    clock.advance(days=7)  # shown for post_hoc_notice_days (7), then no longer listed
+    assert client.get("/api/v1/public/notices").json()["total"] == 0
+
+
+def test_the_county_may_not_grant_what_was_never_on_notice(client, runtime, clock):
+    case = open_case(runtime, seed=25)
+    walk_to_notice(client, runtime, case.id, facts=sudden_facts(), programmes=["monitoring"])
+    to_county_decision(client, runtime, clock, case.id, days=5)
+    c = token(runtime, "county", COUNTY)
+    before = count(runtime, runtime.tables.outbox)
+    for refused in (["dibao"], ["monitoring", "medical"], ["tekun"]):
+        r = client.post(f"/api/v1/cases/{case.id}/decision", headers=c, json={"outcome": "approve", "programmes": refused})
+        assert r.status_code == 409 and r.json()["rule"] in ("not_on_notice", "not_eligible"), r.text
+    assert count(runtime, runtime.tables.outbox) == before, "a refused decision writes nothing"
+    r = client.post(f"/api/v1/cases/{case.id}/decision", headers=c, json={"outcome": "approve"})
+    assert r.json()["decision"]["programmes"] == ["monitoring", "temporary"]  # temporary: allowed before notice
+    assert r.json()["file_number"] == f"{COUNTY}-2026-000001", "the refused attempts used no file number"
+
+
+def test_withdrawing_a_case_closes_its_notice_and_unlists_it(client, runtime):
+    case = open_case(runtime, seed=26)
+    notice_id = walk_to_notice(client, runtime, case.id)["notices"][0]["notice_id"]
+    assert client.get("/api/v1/public/notices").json()["total"] == 1
+    t = token(runtime, "township", TOWNSHIP)
+    r = client.post(f"/api/v1/cases/{case.id}/withdrawal", headers=t, json={"reason": "申请人主动撤回"})
+    assert r.status_code == 200 and r.json()["status"] == "withdrawn"
+    assert r.json()["notices"][0]["status"] == "withdrawn" and r.json()["notices"][0]["closed_reason"] == "case_withdrawn"
+    assert client.get("/api/v1/public/notices").json()["total"] == 0
+    events = outbox_events(runtime)
+    assert [e["type"] for e in events[-2:]] == ["identification.notice.closed", "identification.case.withdrawn"]
+    closed, withdrawn = events[-2]["data"], events[-1]["data"]
+    assert closed["reason"] == "case_withdrawn" and closed["notice_id"] == notice_id
+    assert withdrawn["previous_status"] == "public_notice" and withdrawn["closed_notice_id"] == notice_id
+    assert withdrawn["application_id"] == case.application_id and withdrawn["actor"]["role"] == "township"
+    r = client.post(f"/api/v1/public/notices/{notice_id}/objections", json={"grounds": "撤回后还能提吗"})
+    assert r.status_code == 409
+
+
+def test_withdrawing_a_case_without_a_notice_emits_the_withdrawal_only(client, runtime):
+    case = open_case(runtime, seed=27)
+    r = client.post(f"/api/v1/cases/{case.id}/withdrawal", headers=token(runtime, "county", COUNTY), json={"reason": "迁出"})
+    assert r.status_code == 200
+    assert outbox_types(runtime) == ["identification.case.opened", "identification.case.withdrawn"]
+    assert outbox_events(runtime)[-1]["data"]["closed_notice_id"] is None
+
+
+def test_every_step_of_a_case_is_an_event_and_every_timestamp_has_an_offset(client, runtime, clock):
+    case = open_case(runtime, seed=28)
+    notice_id = walk_to_notice(client, runtime, case.id)["notices"][0]["notice_id"]
+    objection = client.post(f"/api/v1/public/notices/{notice_id}/objections", json={"grounds": "不符合"}).json()
+    t = token(runtime, "township", TOWNSHIP)
+    client.post(f"/api/v1/cases/{case.id}/objections/{objection['objection_id']}/resolution", headers=t,
+                json={"outcome": "dismissed", "reason": "经核查不属实"})
+    to_county_decision(client, runtime, clock, case.id, days=7)
+    r = client.post(f"/api/v1/cases/{case.id}/decision", headers=token(runtime, "county", COUNTY), json={"outcome": "approve"})
+    assert r.status_code == 200
+    trail = client.get(f"/api/v1/cases/{case.id}/audit", headers=token(runtime, "county", COUNTY)).json()
+    types = outbox_types(runtime)
+    assert len(types) >= len(trail), "one event or more per audited step"
+    for step, event in [("start_assessment", "identification.assessment.started"),
+                        ("close_notice", "identification.notice.closed"),
+                        ("complete_township_review", "identification.case.township_reviewed"),
+                        ("lodge_objection", "identification.objection.lodged"),
+                        ("resolve_objection", "identification.objection.resolved")]:
+        assert step in [a["action"] for a in trail] and event in types
+    stamps = [a["at"] for a in trail] + [e["time"] for e in outbox_events(runtime)]
+    stamps += [v for e in outbox_events(runtime) for k, v in e["data"].items() if k.endswith("_at")]
+    detail = r.json()
+    stamps += [detail["opened_at"], detail["assessment"]["assessed_at"], *[x["held_at"] for x in detail["reviews"]],
+               *[x["published_at"] for x in detail["notices"]], *[x["ends_at"] for x in detail["notices"]],
+               *[x["closed_at"] for x in detail["notices"]], *[x["lodged_at"] for x in detail["objections"]],
+               *[x["resolved_at"] for x in detail["objections"]], *[x["received_at"] for x in detail["sources"]]]
+    for stamp in stamps:
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)", stamp), stamp

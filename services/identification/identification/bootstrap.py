@@ -1,6 +1,7 @@
 """The one place that wires identification's dependencies."""
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from identification import handlers
@@ -20,6 +21,14 @@ OWNED_TOPICS = sorted({topic_for(urn.split(":")[-2]) for urn in registry().known
                        if urn.split(":")[-2].startswith("identification.")})
 
 
+def _bound(handler, services):
+    """The consumer's (session, event) handler; keeps the use case's declared events (@emits) for the contract test."""
+    @functools.wraps(handler)
+    def handle(session, event):
+        return handler(session, event, services)
+    return handle
+
+
 def build_runtime(settings: Settings | None = None, clock: Clock | None = None) -> ServiceRuntime:
     runtime = ServiceRuntime(settings or Settings(), metadata, messaging, MIGRATIONS, OWNED_TOPICS)
     if clock is not None:
@@ -28,8 +37,8 @@ def build_runtime(settings: Settings | None = None, clock: Clock | None = None) 
                                  calendar=WorkingCalendar.china())
     runtime.services = services
     runtime.consumers.append(ConsumerSpec(name="identification.intake", handlers={
-        "discovery.application.submitted": lambda session, event: handlers.on_application_submitted(session, event, services),
-        "discovery.household.referred": lambda session, event: handlers.on_household_referred(session, event, services),
+        "discovery.application.submitted": _bound(handlers.on_application_submitted, services),
+        "discovery.household.referred": _bound(handlers.on_household_referred, services),
     }))
     runtime.periodic.append(("deadlines", runtime.settings.deadline_check_seconds, check_deadlines))
     return runtime

@@ -6,8 +6,8 @@ The workflow rules themselves (which step may follow which, under what condition
 from __future__ import annotations
 
 import uuid
-from dataclasses import asdict, dataclass
-from datetime import datetime
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy.orm import Session
@@ -17,11 +17,12 @@ from identification.domain import workflow
 from identification.domain.assessment import HouseholdFacts, per_capita_monthly_income
 from identification.domain.calendar import WorkingCalendar, local_date
 from identification.domain.eligibility import Decision, Reason, decide
-from identification.domain.rules import RuleSet, select_rule_set
+from identification.domain.rules import PROGRAMMES, RuleSet, select_rule_set
 from identification.models import Assessment, Case, CaseSource, Notice, Objection, Review, audit_log
 from shared import audit
 from shared.auth import Principal, require_area, require_role
-from shared.clock import Clock
+from shared.clock import Clock, china_time
+from shared.emits import emits
 from shared.envelope import Event
 from shared.observability import correlation_id
 from shared.outbox import OutboxWriter
@@ -55,6 +56,7 @@ class Services:
     clock: Clock
     rule_sets: list[RuleSet]
     calendar: WorkingCalendar
+    notice_policy: workflow.NoticePolicy = field(default_factory=workflow.load_notice_policy)
 
     def rules_for(self, division_code: str, on) -> RuleSet:
         return select_rule_set(self.rule_sets, division_code, on)
@@ -63,6 +65,10 @@ class Services:
         event = cause.caused(event_type, SOURCE, data, subject=case.household_id) if cause else Event(
             type=event_type, source=SOURCE, subject=case.household_id, data=data, correlationid=correlation_id.get())
         return self.outbox.add(session, event)
+
+
+def _actor(actor: Principal) -> dict:
+    return {"role": actor.role, "subject": actor.subject[:128]}
 
 
 # -- intake ---------------------------------------------------------------------------------------------------------
@@ -108,6 +114,7 @@ def intake(session: Session, svc: Services, event: Event, *, source_type: str, s
     return case
 
 
+@emits("identification.case.opened", "identification.case.linked")
 def on_application_submitted(session: Session, event: Event, svc: Services) -> Case:
     d = event.data
     return intake(session, svc, event, source_type="application", source_id=d["application_id"],
@@ -117,6 +124,7 @@ def on_application_submitted(session: Session, event: Event, svc: Services) -> C
                   hardship_reason=d["hardship_reason"], channel=d["channel"])
 
 
+@emits("identification.case.opened", "identification.case.linked")
 def on_household_referred(session: Session, event: Event, svc: Services) -> Case:
     d = event.data
     members = [{k: m.get(k) for k in ("name", "id_number", "relationship")} for m in d["members"]]
@@ -155,6 +163,9 @@ def _move(session: Session, svc: Services, actor: Principal, case: Case, action:
 def start_assessment(session: Session, svc: Services, actor: Principal, case_id: str) -> Case:
     case = _load(session, actor, case_id, "start_assessment")
     _move(session, svc, actor, case, "start_assessment")
+    svc.emit(session, case, "identification.assessment.started", {
+        "case_id": case.id, "household_id": case.household_id, "division_code": case.division_code,
+        "status": case.status, "started_at": case.updated_at.isoformat(), "actor": _actor(actor)})
     return case
 
 
@@ -184,6 +195,7 @@ def complete_assessment(session: Session, svc: Services, actor: Principal, case_
           authorised=bool(authorisation.get("authorised")))
     session.add(assessment)
     case.assessment_id = assessment.id
+    case.notice_held = False  # a new assessment needs its own public notice before any approval
     case.household_monthly_income_yuan = facts.monthly_income_yuan
     case.member_count = facts.size
     if decision.eligible:  # the statutory deadline follows the programmes the household may qualify for
@@ -212,31 +224,60 @@ def complete_review(session: Session, svc: Services, actor: Principal, case_id: 
     return case, review
 
 
-def publish_notice(session: Session, svc: Services, actor: Principal, case_id: str,
-                   programmes: list[str] | None) -> tuple[Case, Notice]:
-    """决议公示: masked name, village, size and programmes only; period from the rules of the programmes proposed."""
-    case = _load(session, actor, case_id, "publish_notice")
-    assessment = repository.latest_assessment(session, case)
-    proposed = programmes if programmes is not None else (assessment.eligible if assessment else [])
-    now = svc.clock.now()
-    rules = svc.rules_for(case.division_code, local_date(now))
-    _move(session, svc, actor, case, "publish_notice", {"programmes": proposed}, programmes=proposed)
-    period = workflow.notice_period(local_date(now), proposed, rules)
-    head = next((m for m in case.members if m.get("relationship") == "self"), case.members[0] if case.members else {})
+def _head(case: Case) -> dict:
+    return next((m for m in case.members if m.get("relationship") == "self"), case.members[0] if case.members else {})
+
+
+def _notice(session: Session, svc: Services, case: Case, programmes, period: workflow.NoticePeriod, *, kind: str,
+            now: datetime) -> Notice:
+    """Writes a notice (masked) and its identification.notice.published event."""
+    head = _head(case)
     entry = workflow.mask_for_notice(
         head_name=head.get("name") or case.applicant_name, village=case.division_code, household_size=case.member_count,
-        programmes=proposed, period=period, id_number=head.get("id_number"),
-        per_capita_monthly_income_yuan=(case.household_monthly_income_yuan / max(case.member_count, 1)).quantize(Decimal("0.01")))
+        programmes=programmes, period=period, id_number=head.get("id_number"),
+        per_capita_monthly_income_yuan=per_capita(case), post_hoc=kind == "post_hoc")
     notice = Notice(id=str(uuid.uuid4()), case_id=case.id, division_code=case.division_code, published_at=now,
                     first_day=period.first_day, last_day=period.last_day, programmes=list(entry.programmes),
-                    text_en=entry.text_en, text_zh=entry.text_zh, status="open")
+                    text_en=entry.text_en, text_zh=entry.text_zh, status="open" if kind == "prior" else "published",
+                    kind=kind, days=period.days)
     session.add(notice)
+    data = {"case_id": case.id, "household_id": case.household_id, "notice_id": notice.id,
+            "published_at": now.isoformat(), "ends_at": notice_ends_at(notice).isoformat(),
+            "programmes": list(entry.programmes), "notice": {"text_en": entry.text_en, "text_zh": entry.text_zh},
+            "days": period.days}
+    if kind == "post_hoc":
+        data["post_hoc"] = True
+    svc.emit(session, case, "identification.notice.published", data)
+    return notice
+
+
+def notice_ends_at(notice: Notice) -> datetime:
+    """When the notice ends (RFC 3339): midnight China time after its last day; when published for 0 days."""
+    days = notice.days if notice.days is not None else (notice.last_day - notice.first_day).days + 1
+    return workflow.NoticePeriod(notice.first_day, notice.last_day, days).ends_at(notice.published_at)
+
+
+def publish_notice(session: Session, svc: Services, actor: Principal, case_id: str,
+                   programmes: list[str] | None) -> tuple[Case, Notice]:
+    """决议公示: masked name, village, size and every programme proposed for the decision; the period is the longest
+    any of them requires (rules: ``<programme>.notice_days``)."""
+    case = _load(session, actor, case_id, "publish_notice")
+    assessment = repository.latest_assessment(session, case)
+    eligible = list(assessment.eligible) if assessment else []
+    proposed = programmes if programmes is not None else eligible
+    now = svc.clock.now()
+    rules = svc.rules_for(case.division_code, local_date(now))
+    if case.status == "awaiting_notice" and proposed and all(p in PROGRAMMES for p in proposed):
+        not_eligible = [p for p in proposed if p not in eligible]
+        if not_eligible:
+            en, zh = workflow.programme_names(not_eligible)
+            raise workflow.ConditionNotMet(case.status, "publish_notice", "not_eligible",
+                                           f"the latest assessment did not find the household eligible for: {en}",
+                                           f"最近一次核查评估未认定该户符合以下救助项目的条件：{zh}")
+    _move(session, svc, actor, case, "publish_notice", {"programmes": proposed}, programmes=proposed)
+    period = workflow.notice_period(china_time(now).date(), proposed, rules)  # the dates people read: China time
+    notice = _notice(session, svc, case, proposed, period, kind="prior", now=now)
     case.notice_held = False
-    svc.emit(session, case, "identification.notice.published", {
-        "case_id": case.id, "household_id": case.household_id, "notice_id": notice.id,
-        "published_at": now.isoformat(),
-        "ends_at": datetime.combine(period.last_day, datetime.max.time(), tzinfo=now.tzinfo).isoformat(),
-        "programmes": list(entry.programmes), "notice": {"text_en": entry.text_en, "text_zh": entry.text_zh}})
     return case, notice
 
 
@@ -247,7 +288,12 @@ def lodge_objection(session: Session, svc: Services, notice_id: str, *, grounds:
         raise NotFound(notice_id)
     case = repository.get_case(session, notice.case_id, for_update=True)
     now = svc.clock.now()
-    if notice.status != "open" or local_date(now) > notice.last_day:
+    if notice.kind == "post_hoc":
+        raise workflow.ConditionNotMet(case.status, "lodge_objection", "post_hoc_notice",
+                                       "this notice reports assistance already granted (granted first, published "
+                                       "afterwards); raise questions or reports with the township civil-affairs office",
+                                       "该公示为先行救助的事后公示，如有疑问或反映，请向乡镇（街道）民政部门提出")
+    if notice.status != "open" or not _objections_open(notice, now):
         raise workflow.ConditionNotMet(case.status, "lodge_objection", "notice_not_open",
                                        "objections can only be lodged while the public notice runs",
                                        "只能在公示期内提出异议")
@@ -273,21 +319,37 @@ def resolve_objection(session: Session, svc: Services, actor: Principal, case_id
     if objection.status != "open":
         raise workflow.ConditionNotMet(case.status, "resolve_objection", "objection_closed",
                                        f"objection {objection_id} was already resolved ({objection.status})",
-                                       f"该异议已处理（{objection.status}）")
+                                       f"该异议已处理（{workflow.OUTCOME_NAMES_ZH.get(objection.status, '已办结')}）")
     open_count = repository.open_objection_count(session, case.id)
     _, after = _move(session, svc, actor, case, "resolve_objection", {"objection_id": objection_id, "outcome": outcome},
                      open_objections=open_count, outcome=outcome)
     now = svc.clock.now()
     objection.status, objection.resolution, objection.resolved_by, objection.resolved_at = outcome, reason, actor.subject, now
-    if after == "field_assessment":  # upheld: the notice is withdrawn and the investigation starts again
-        notice = repository.open_notice(session, case.id)
-        if notice is not None:
-            notice.status, notice.closed_at = "withdrawn", now
-        case.notice_held = False
     svc.emit(session, case, "identification.objection.resolved", {
         "case_id": case.id, "household_id": case.household_id, "objection_id": objection.id,
         "upheld": outcome == "upheld", "reason": reason, "resolved_at": now.isoformat()})
+    if after == "field_assessment":  # upheld: the notice is withdrawn and the investigation starts again
+        notice = repository.open_notice(session, case.id)
+        if notice is not None:
+            _close_notice_record(session, svc, actor, case, notice, "objection_upheld", "withdrawn", now)
+        case.notice_held = False
     return case, objection
+
+
+def _objections_open(notice: Notice, now: datetime) -> bool:
+    """Objections may be lodged from publication to the end of the last day (China time); a 0-day notice takes them
+    on its day of publication."""
+    return local_date(now) <= notice.last_day
+
+
+def _close_notice_record(session: Session, svc: Services, actor: Principal, case: Case, notice: Notice, reason: str,
+                         status: str, now: datetime) -> None:
+    notice.status, notice.closed_at, notice.closed_reason = status, now, reason
+    svc.emit(session, case, "identification.notice.closed", {
+        "case_id": case.id, "household_id": case.household_id, "notice_id": notice.id,
+        "division_code": case.division_code, "closed_at": now.isoformat(), "reason": reason,
+        "programmes": list(notice.programmes), "objections_open": repository.open_objection_count(session, case.id),
+        "status": case.status, "actor": _actor(actor)})
 
 
 def close_notice(session: Session, svc: Services, actor: Principal, case_id: str) -> Case:
@@ -298,8 +360,9 @@ def close_notice(session: Session, svc: Services, actor: Principal, case_id: str
         workflow.transition(case.status, "close_notice", now=local_date(now), notice_last_day=None, open_objections=0)
         raise NotFound(f"open notice of {case_id}")
     _move(session, svc, actor, case, "close_notice", {"notice_id": notice.id}, now=local_date(now),
-          notice_last_day=notice.last_day, open_objections=repository.open_objection_count(session, case.id))
-    notice.status, notice.closed_at = "closed", now
+          notice_last_day=notice.last_day, notice_days=notice.days,
+          open_objections=repository.open_objection_count(session, case.id))
+    _close_notice_record(session, svc, actor, case, notice, "period_ended", "closed", now)
     case.notice_held = True
     return case
 
@@ -309,40 +372,75 @@ def complete_township_review(session: Session, svc: Services, actor: Principal, 
     case = _load(session, actor, case_id, "complete_township_review")
     _move(session, svc, actor, case, "complete_township_review", {"outcome": outcome, "opinion": opinion},
           outcome=outcome, notice_held=case.notice_held)
+    svc.emit(session, case, "identification.case.township_reviewed", {
+        "case_id": case.id, "household_id": case.household_id, "division_code": case.division_code,
+        "outcome": outcome, "opinion": opinion, "status": case.status, "reviewed_at": case.updated_at.isoformat(),
+        "actor": _actor(actor)})
     return case
 
 
+def noticed_programmes(session: Session, case: Case) -> tuple[str, ...]:
+    """The programmes on the case's public notice that ran its full period since the latest assessment."""
+    if not case.notice_held:
+        return ()
+    notice = repository.completed_notice(session, case.id)
+    return tuple(notice.programmes) if notice is not None else ()
+
+
 def decide_case(session: Session, svc: Services, actor: Principal, case_id: str, *, outcome: str,
-                reasons: list[dict] | None) -> Case:
-    """The county decision: approve creates the household file and enrols it; reject gives reasons and the appeal route."""
+                reasons: list[dict] | None, programmes: list[str] | None = None) -> Case:
+    """The county decision: approve creates the household file and enrols it in the programmes granted; reject gives
+    reasons and the appeal route.
+
+    Only programmes whose notice ran its full period may be granted, or those the notice policy allows before notice
+    (temporary assistance, 先行救助), which are then published after the fact (a post-hoc notice). With no
+    ``programmes`` named, every eligible programme that may be granted is.
+    """
     case = _load(session, actor, case_id, "decide")
     now = svc.clock.now()
     assessment = repository.latest_assessment(session, case)
     rules = svc.rules_for(case.division_code, local_date(now))
     if outcome == "approve":
-        programmes = list(assessment.eligible) if assessment else []
-        if not programmes:
-            raise workflow.ConditionNotMet(case.status, "decide", "nothing_to_approve",
-                                           "the latest assessment found no programme the household qualifies for",
-                                           "最近一次评估未发现符合条件的救助项目")
+        eligible = list(assessment.eligible) if assessment else []
+        noticed = noticed_programmes(session, case)
+        before = svc.notice_policy.granted_before_notice
+        requested = programmes if programmes is not None else list(workflow.default_grant(eligible, noticed, before))
+        if case.status == "county_decision" and not requested:
+            raise workflow.ConditionNotMet(
+                case.status, "decide", "nothing_to_approve",
+                "no programme can be granted: none the household is eligible for completed its public notice" if eligible
+                else "the latest assessment found no programme the household qualifies for",
+                "没有可批准的救助项目：符合条件的项目均未经公示或公示未满" if eligible else "最近一次评估未发现符合条件的救助项目")
+        plan = workflow.plan_grant(requested, noticed)
+        # A refused step rolls the transaction back, the file number sequence with it.
         file_number = workflow.household_file_number(
             case.division_code[:6], now.year, repository.next_file_sequence(session, case.division_code[:6], now.year))
-        _move(session, svc, actor, case, "decide", {"outcome": outcome, "file_number": file_number},
-              outcome=outcome, notice_held=case.notice_held, file_number=file_number)
+        _move(session, svc, actor, case, "decide", {"outcome": outcome, "file_number": file_number,
+                                                     "programmes": list(plan.granted), "post_hoc": list(plan.post_hoc)},
+              outcome=outcome, programmes=requested, eligible=eligible, noticed=noticed, before_notice=before,
+              file_number=file_number)
+        categories = {p: c for p, c in assessment.categories.items() if p in plan.granted}
         case.file_number, case.decided_at = file_number, now
-        case.decision = {"outcome": "approve", "programmes": programmes, "categories": assessment.categories,
-                         "rule_version": assessment.rule_version}
+        case.decision = {"outcome": "approve", "programmes": list(plan.granted), "categories": categories,
+                         "rule_version": assessment.rule_version, "granted_after_notice": list(plan.on_notice),
+                         "granted_before_notice": list(plan.post_hoc)}
+        programmes = list(plan.granted)
         scores = {d["dimension"]: d["score"] for d in assessment.dimensions}
         svc.emit(session, case, "identification.household.identified", {
             "case_id": case.id, "household_id": case.household_id, "programmes": programmes,
-            "categories": assessment.categories, "scores": scores, "rule_version": assessment.rule_version,
+            "categories": categories, "scores": scores, "rule_version": assessment.rule_version,
             "identified_at": now.isoformat()})
         svc.emit(session, case, "identification.household.enrolled", {
             "case_id": case.id, "household_id": case.household_id, "file_number": file_number,
-            "division_code": case.division_code, "programmes": programmes, "categories": assessment.categories,
+            "division_code": case.division_code, "programmes": programmes, "categories": categories,
             "rule_version": assessment.rule_version, "enrolled_at": now.isoformat(), "member_count": case.member_count,
             "per_capita_monthly_income_yuan": float(case.household_monthly_income_yuan / max(case.member_count, 1)),
             "scores": scores})
+        if plan.post_hoc:  # 先行救助: granted before any notice, so it is published now (事后公示)
+            days = svc.notice_policy.post_hoc_notice_days
+            first = china_time(now).date()
+            _notice(session, svc, case, plan.post_hoc, workflow.NoticePeriod(first, first + timedelta(days=days - 1), days),
+                    kind="post_hoc", now=now)
         return case
     given = [Reason(r["code"], False, r["en"], r["zh"]) for r in (reasons or [])]
     if not given and assessment:  # default: every criterion the household failed, per programme
@@ -363,13 +461,25 @@ def decide_case(session: Session, svc: Services, actor: Principal, case_id: str,
 
 
 def withdraw(session: Session, svc: Services, actor: Principal, case_id: str, *, reason: str) -> Case:
+    """Ends the case without a decision; an open public notice closes with it and is no longer publicly listed."""
     case = _load(session, actor, case_id, "withdraw")
-    _move(session, svc, actor, case, "withdraw", {"reason": reason})
+    before, _ = _move(session, svc, actor, case, "withdraw", {"reason": reason})
+    now = case.updated_at
+    notice = repository.open_notice(session, case.id)
+    if notice is not None:
+        _close_notice_record(session, svc, actor, case, notice, "case_withdrawn", "withdrawn", now)
+    case.notice_held = False
+    svc.emit(session, case, "identification.case.withdrawn", {
+        "case_id": case.id, "household_id": case.household_id, "division_code": case.division_code,
+        "application_id": case.application_id, "reason": reason, "previous_status": before, "status": case.status,
+        "withdrawn_at": now.isoformat(), "closed_notice_id": notice.id if notice is not None else None,
+        "actor": _actor(actor)})
     return case
 
 
 # -- deadlines ------------------------------------------------------------------------------------------------------
 
+@emits("identification.case.overdue")
 def report_overdue(session: Session, svc: Services) -> int:
     """Raises identification.case.overdue once for each open case past its decision deadline; returns how many."""
     now = svc.clock.now()

@@ -6,7 +6,7 @@ from fastapi import FastAPI, Request
 from identification.api.routes import public, router
 from identification.bootstrap import build_runtime
 from identification.domain.rules import NoRuleSet
-from identification.domain.workflow import ConditionNotMet, IllegalTransition
+from identification.domain.workflow import ACTION_NAMES_ZH, STATE_NAMES_ZH, ConditionNotMet, IllegalTransition
 from identification.handlers import NotFound
 from shared.clock import Clock
 from shared.runtime import ServiceRuntime
@@ -29,11 +29,12 @@ def create_app(runtime: ServiceRuntime | None = None, clock: Clock | None = None
 
     @app.exception_handler(IllegalTransition)
     async def illegal(_request: Request, exc: IllegalTransition):
-        extra = {"state": exc.state, "action": exc.action, "allowed_actions": list(exc.allowed)}
+        extra = {"state": exc.state, "action": exc.action, "allowed_actions": list(exc.allowed),
+                 "state_zh": STATE_NAMES_ZH.get(exc.state), "action_zh": ACTION_NAMES_ZH.get(exc.action),
+                 "allowed_actions_zh": [ACTION_NAMES_ZH[a] for a in exc.allowed]}
         if isinstance(exc, ConditionNotMet):
             return api_error(409, "condition_not_met", exc.en, exc.zh, rule=exc.code, **extra)
-        return api_error(409, "illegal_transition", str(exc),
-                         f"当前状态（{exc.state}）不能执行 {exc.action}；可执行：{'、'.join(exc.allowed) or '无'}", **extra)
+        return api_error(409, "illegal_transition", str(exc), exc.zh, **extra)
 
     @app.exception_handler(NoRuleSet)
     async def no_rules(_request: Request, exc: NoRuleSet):

@@ -106,8 +106,13 @@ class Notice(Base):
     programmes: Mapped[list] = mapped_column(JSON)
     text_en: Mapped[str] = mapped_column(Text)
     text_zh: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(20))  # open, closed, withdrawn
+    status: Mapped[str] = mapped_column(String(20))  # open, closed, withdrawn; published (post hoc, informs only)
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # prior: published before the decision, objections may be lodged; post_hoc: assistance granted first (先行救助),
+    # published after the decision for post_hoc_notice_days.
+    kind: Mapped[str] = mapped_column(String(20), default="prior", server_default="prior")
+    days: Mapped[int | None] = mapped_column(Integer)  # the notice period in days (0: no waiting needed)
+    closed_reason: Mapped[str | None] = mapped_column(String(30))  # period_ended, case_withdrawn, objection_upheld
 
 
 class Objection(Base):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from identification.domain.workflow import TERMINAL_STATES
@@ -67,7 +67,15 @@ def notices_of(session: Session, case_id: str) -> list[Notice]:
 
 
 def open_notice(session: Session, case_id: str) -> Notice | None:
-    return session.execute(select(Notice).where(Notice.case_id == case_id, Notice.status == "open")).scalar_one_or_none()
+    return session.execute(select(Notice).where(Notice.case_id == case_id, Notice.status == "open",
+                                                Notice.kind == "prior")).scalar_one_or_none()
+
+
+def completed_notice(session: Session, case_id: str) -> Notice | None:
+    """The case's latest prior notice that ran its full period (closed at the end of its period)."""
+    return session.execute(select(Notice).where(Notice.case_id == case_id, Notice.kind == "prior",
+                                                Notice.status == "closed")
+                           .order_by(Notice.published_at.desc(), Notice.id).limit(1)).scalar_one_or_none()
 
 
 def get_notice(session: Session, notice_id: str) -> Notice | None:
@@ -75,11 +83,14 @@ def get_notice(session: Session, notice_id: str) -> Notice | None:
 
 
 def public_notices(session: Session, division_prefix: str | None, today: date, limit: int, offset: int) -> tuple[list[Notice], int]:
-    query = select(Notice).where(Notice.status == "open", Notice.first_day <= today)
+    # Listed: every prior notice still open, and a post-hoc notice (先行救助, published after the decision) during the
+    # days it is shown.
+    query = select(Notice).where(Notice.first_day <= today, or_(
+        Notice.status == "open", and_(Notice.status == "published", Notice.last_day >= today)))
     if division_prefix:
         query = query.where(Notice.division_code.startswith(division_prefix))
     total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    rows = session.execute(query.order_by(Notice.published_at.desc()).limit(limit).offset(offset)).scalars().all()
+    rows = session.execute(query.order_by(Notice.published_at.desc(), Notice.id).limit(limit).offset(offset)).scalars().all()
     return list(rows), total
 
 

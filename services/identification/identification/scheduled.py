@@ -5,10 +5,12 @@ from prometheus_client import Gauge
 
 from identification import handlers, repository
 from identification.domain.calendar import local_date
+from shared.emits import emits
 
 CASES_OVERDUE = Gauge("identification_cases_overdue", "Open cases past their decision deadline")
 
 
+@emits("identification.case.overdue")
 def check_deadlines(runtime) -> int:
     svc: handlers.Services = runtime.services
     with runtime.session_factory() as session, session.begin():

@@ -3,11 +3,19 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from identification.domain.assessment import Guarantees, HouseholdFacts, Member
+from identification.domain.rules import PROGRAMMES
+
+Programme = Literal[PROGRAMMES]  # type: ignore[valid-type]
+
+
+def _yuan(default=..., description: str | None = None):
+    """A money amount in yuan: 0 to 10,000,000, never inf or nan."""
+    return Field(default, ge=0, le=10_000_000, allow_inf_nan=False, description=description)
 
 
 class _Strict(BaseModel):
@@ -15,7 +23,7 @@ class _Strict(BaseModel):
 
 
 class MemberFacts(_Strict):
-    age: int = Field(ge=0, le=150)
+    age: int = Field(ge=0, le=130)
     labour_capacity: Literal["full", "partial", "none"]
     disability_grade: int | None = Field(None, ge=1, le=4, description="1 = most severe")
     chronic_illness: bool = False
@@ -36,15 +44,15 @@ class GuaranteesIn(_Strict):
 class FactsIn(_Strict):
     """What the field assessment established (实地核查): money in yuan, income for the whole household."""
 
-    members: list[MemberFacts] = Field(min_length=1, max_length=30)
-    monthly_income_yuan: Decimal = Field(ge=0, le=10_000_000)
-    savings_yuan: Decimal = Field(Decimal(0), ge=0)
-    vehicles_value_yuan: Decimal = Field(Decimal(0), ge=0)
+    members: list[MemberFacts] = Field(min_length=1, max_length=50)
+    monthly_income_yuan: Decimal = _yuan()
+    savings_yuan: Decimal = _yuan(Decimal(0))
+    vehicles_value_yuan: Decimal = _yuan(Decimal(0))
     owns_business: bool = False
     extra_housing_units: int = Field(0, ge=0, le=50)
-    medical_expense_yuan_year: Decimal = Field(Decimal(0), ge=0)
-    education_expense_yuan_year: Decimal = Field(Decimal(0), ge=0)
-    care_expense_yuan_year: Decimal = Field(Decimal(0), ge=0)
+    medical_expense_yuan_year: Decimal = _yuan(Decimal(0))
+    education_expense_yuan_year: Decimal = _yuan(Decimal(0))
+    care_expense_yuan_year: Decimal = _yuan(Decimal(0))
     housing_safe: bool = True
     guarantees: GuaranteesIn = GuaranteesIn()
     residence_months: int = Field(ge=0, le=1200, description="months living here (no hukou restriction)")
@@ -77,13 +85,16 @@ class AssessmentCreate(_Strict):
 
 
 class ReviewCreate(_Strict):
-    attendees: list[str] = Field(min_length=1, max_length=200)
-    opinions: list[str] = Field(min_length=1, max_length=200)
+    attendees: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(min_length=1, max_length=200)
+    opinions: list[Annotated[str, Field(min_length=1, max_length=2000)]] = Field(min_length=1, max_length=200)
     outcome: Literal["propose_approval", "propose_rejection"]
 
 
 class NoticeCreate(_Strict):
-    programmes: list[str] | None = Field(None, description="default: every programme the latest assessment found")
+    programmes: list[Programme] | None = Field(
+        None, min_length=1, max_length=len(PROGRAMMES),
+        description="every programme proposed for the decision (default: every programme the latest assessment "
+                    "found); the notice runs the longest period any of them requires")
 
 
 class ObjectionCreate(_Strict):
@@ -103,13 +114,19 @@ class TownshipReviewCreate(_Strict):
 
 class ReasonIn(_Strict):
     code: str = Field(min_length=1, max_length=60)
-    en: str = Field(min_length=1)
-    zh: str = Field(min_length=1)
+    en: str = Field(min_length=1, max_length=2000)
+    zh: str = Field(min_length=1, max_length=2000)
 
 
 class DecisionCreate(_Strict):
     outcome: Literal["approve", "reject"]
-    reasons: list[ReasonIn] | None = Field(None, description="for a rejection; default: the criteria the household failed")
+    reasons: list[ReasonIn] | None = Field(None, max_length=20,
+                                           description="for a rejection; default: the criteria the household failed")
+    programmes: list[Programme] | None = Field(
+        None, min_length=1, max_length=len(PROGRAMMES),
+        description="for an approval: the programmes granted. Only programmes whose public notice ran its full period "
+                    "may be granted, or those allowed before notice (temporary assistance, 先行救助), which are then "
+                    "published after the decision. Default: every eligible programme that may be granted")
 
 
 class WithdrawalCreate(_Strict):
@@ -154,8 +171,13 @@ class CaseDetail(CaseRead):
 class PublicNotice(BaseModel):
     notice_id: str
     division_code: str
+    kind: Literal["prior", "post_hoc"] = Field(description="prior: before the decision, objections may be lodged; "
+                                                          "post_hoc: assistance granted first, published afterwards")
+    published_at: datetime
+    ends_at: datetime
     first_day: date
     last_day: date
+    days: int
     programmes: list[str]
     text_en: str
     text_zh: str
@@ -166,3 +188,20 @@ class PublicNoticePage(BaseModel):
     total: int
     limit: int
     offset: int
+
+
+class AuditEntry(BaseModel):
+    """One step in a case's audit trail: who did what, when (RFC 3339, UTC), from which state to which."""
+
+    id: int
+    at: datetime
+    actor: str
+    actor_role: str
+    actor_area: str
+    action: str
+    entity_type: str
+    entity_id: str
+    from_state: str | None
+    to_state: str | None
+    details: dict | None
+    correlation_id: str | None

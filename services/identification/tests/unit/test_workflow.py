@@ -42,7 +42,8 @@ LEGAL = {
     ("township_review", "complete_township_review"): (
         {"outcome": "recommend_approval", "notice_held": True}, "county_decision"),
     ("county_decision", "decide"): (
-        {"outcome": "approve", "notice_held": True, "file_number": "530102001001-2026-000001"}, "enrolled"),
+        {"outcome": "approve", "programmes": ["dibao"], "eligible": ["dibao"], "noticed": ["dibao"],
+         "file_number": "530102001001-2026-000001"}, "enrolled"),
     **{(state, "withdraw"): ({}, "withdrawn") for state in STATES if state not in TERMINAL_STATES},
 }
 PAIRS = [(state, action) for state in STATES for action in ACTIONS]
@@ -120,8 +121,8 @@ def test_a_whole_case_with_an_objection_that_reopens_the_investigation():
     state = transition(state, "publish_notice", programmes=["monitoring"])
     state = transition(state, "close_notice", now=AFTER_NOTICE, notice_last_day=LAST_DAY, open_objections=0)
     state = transition(state, "complete_township_review", outcome="recommend_approval", notice_held=True)
-    state = transition(state, "decide", outcome="approve", notice_held=True,
-                       file_number=household_file_number("530102001001", 2026, 42))
+    state = transition(state, "decide", outcome="approve", programmes=["monitoring"], eligible=["monitoring"],
+                       noticed=["monitoring"], file_number=household_file_number("530102001001", 2026, 42))
     assert state == "enrolled"
 
 
@@ -157,9 +158,22 @@ def test_a_whole_case_with_an_objection_that_reopens_the_investigation():
      "bad_dates"),
     ("township_review", "complete_township_review", {"outcome": "recommend_approval"}, "notice_not_held"),
     ("township_review", "complete_township_review", {"outcome": "approve"}, "unknown_outcome"),
-    ("county_decision", "decide", {"outcome": "approve", "file_number": "F-1"}, "notice_not_held"),
-    ("county_decision", "decide", {"outcome": "approve", "notice_held": True}, "missing_file_number"),
-    ("county_decision", "decide", {"outcome": "approve", "notice_held": True, "file_number": " "}, "no_file_number"),
+    ("county_decision", "decide", {"outcome": "approve", "eligible": ["dibao"], "noticed": ["dibao"],
+                                   "file_number": "F-1"}, "missing_programmes"),
+    ("county_decision", "decide", {"outcome": "approve", "programmes": [], "eligible": ["dibao"], "noticed": ["dibao"],
+                                   "file_number": "F-1"}, "no_programmes"),
+    ("county_decision", "decide", {"outcome": "approve", "programmes": ["dibao"], "noticed": ["dibao"],
+                                   "file_number": "F-1"}, "missing_eligible"),
+    ("county_decision", "decide", {"outcome": "approve", "programmes": ["dibao"], "eligible": "dibao",
+                                   "noticed": ["dibao"], "file_number": "F-1"}, "bad_eligible"),
+    ("county_decision", "decide", {"outcome": "approve", "programmes": ["dibao"], "eligible": ["dibao"],
+                                   "file_number": "F-1"}, "not_on_notice"),
+    ("county_decision", "decide", {"outcome": "approve", "programmes": ["tekun"], "eligible": ["dibao"],
+                                   "noticed": ["tekun"], "file_number": "F-1"}, "not_eligible"),
+    ("county_decision", "decide", {"outcome": "approve", "programmes": ["dibao"], "eligible": ["dibao"],
+                                   "noticed": ["dibao"]}, "missing_file_number"),
+    ("county_decision", "decide", {"outcome": "approve", "programmes": ["dibao"], "eligible": ["dibao"],
+                                   "noticed": ["dibao"], "file_number": " "}, "no_file_number"),
     ("county_decision", "decide", {"outcome": "reject"}, "missing_reasons"),
     ("county_decision", "decide", {"outcome": "reject", "reasons": []}, "no_reasons"),
     ("county_decision", "decide", {"outcome": "defer"}, "unknown_outcome"),
@@ -210,6 +224,40 @@ def test_a_seven_day_notice_includes_its_publication_day():
 def test_temporary_assistance_alone_needs_no_waiting():
     period = notice_period(date(2026, 3, 2), ["temporary"], RULES)
     assert period.days == 0 and period.has_ended(date(2026, 3, 2))
+    assert period.first_day == period.last_day == date(2026, 3, 2)  # never an end before the start
+    published = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)
+    assert period.ends_at(published) == published
+    # A 0-day notice may close on the day it is published.
+    assert transition("public_notice", "close_notice", now=date(2026, 3, 2), notice_last_day=period.last_day,
+                      notice_days=0, open_objections=0) == "township_review"
+    with pytest.raises(ConditionNotMet, match="objection"):
+        transition("public_notice", "close_notice", now=date(2026, 3, 2), notice_last_day=period.last_day,
+                   notice_days=0, open_objections=1)
+
+
+def test_a_notice_ends_at_midnight_china_time_after_its_last_day():
+    period = notice_period(date(2026, 3, 2), ["dibao"], RULES)
+    ends = period.ends_at(datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc))
+    assert ends == datetime(2026, 3, 8, 16, 0, tzinfo=timezone.utc) and ends.utcoffset().total_seconds() == 0
+
+
+def test_a_zero_day_notice_never_prints_an_end_before_its_start():
+    period = notice_period(date(2026, 3, 2), ["temporary"], RULES)
+    entry = mask_for_notice(head_name="王五", village="小寨村", household_size=2, programmes=["temporary"],
+                            period=period)
+    assert "2026-03-01" not in entry.text_en + entry.text_zh
+    assert " to " not in entry.text_en.split("Published on")[1] and "至" not in entry.text_zh.split("公示日期")[1]
+    assert "Published on 2026-03-02" in entry.text_en and "公示日期：2026-03-02" in entry.text_zh
+    assert "no notice period is required" in entry.text_en and "无需等待公示期" in entry.text_zh
+
+
+def test_a_post_hoc_notice_says_the_assistance_was_granted_first():
+    period = NoticePeriod(date(2026, 3, 9), date(2026, 3, 15), 7)
+    entry = mask_for_notice(head_name="王五", village="小寨村", household_size=2, programmes=["temporary"],
+                            period=period, post_hoc=True)
+    assert "has been granted" in entry.text_en and "已先行给予" in entry.text_zh
+    assert "先行救助，事后公示，公示至2026-03-15" in entry.text_zh and "until 2026-03-15" in entry.text_en
+    assert "proposed" not in entry.text_en and "拟纳入" not in entry.text_zh
 
 
 @pytest.mark.parametrize("name,masked", [
