@@ -171,7 +171,7 @@ def start_assessment(session: Session, svc: Services, actor: Principal, case_id:
 
 def _reasons_json(reasons) -> list[dict]:
     return [{"code": r.code, "passed": r.passed, "en": r.en, "zh": r.zh, "waived": r.waived,
-             "alternative": r.alternative} for r in reasons]
+             "alternative": r.alternative, "route": getattr(r, "route", None)} for r in reasons]
 
 
 def complete_assessment(session: Session, svc: Services, actor: Principal, case_id: str, *, facts: HouseholdFacts,

@@ -9,6 +9,7 @@ from identification.domain.rules import NoRuleSet
 from identification.domain.workflow import ACTION_NAMES_ZH, STATE_NAMES_ZH, ConditionNotMet, IllegalTransition
 from identification.handlers import NotFound
 from shared.clock import Clock
+from shared.working_days import CalendarYearMissing
 from shared.runtime import ServiceRuntime
 from shared.web import api_error, create_service_app
 
@@ -39,5 +40,10 @@ def create_app(runtime: ServiceRuntime | None = None, clock: Clock | None = None
     @app.exception_handler(NoRuleSet)
     async def no_rules(_request: Request, exc: NoRuleSet):
         return api_error(409, "no_rule_set", str(exc), "该地区该日期没有生效的认定规则。")
+
+    @app.exception_handler(CalendarYearMissing)
+    async def calendar_missing(_request: Request, exc: CalendarYearMissing):
+        # A statutory deadline cannot be computed without that year's working-day calendar: say so, change nothing.
+        return api_error(409, exc.code, exc.message, exc.message_zh, year=exc.year)
 
     return app

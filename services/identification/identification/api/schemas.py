@@ -81,7 +81,7 @@ class Authorisation(_Strict):
 class AssessmentCreate(_Strict):
     facts: FactsIn
     authorisation: Authorisation
-    emergency: bool = Field(False, description="waives residence requirements only (急难情形)")
+    emergency: bool = Field(False, description="an emergency (急难情形): waives the residence requirement only of the programmes the rules name (default: temporary assistance, 先行救助); every other condition still applies")
 
 
 class ReviewCreate(_Strict):
