@@ -91,6 +91,7 @@ def test_the_command_line_advances_shows_and_resets(tmp_path, capsys):
 
 
 def settings(tmp_path, **kw) -> Settings:
+    kw.setdefault("jwt_secret", DEV_JWT_SECRET)
     return Settings(database_url=f"sqlite:///{tmp_path}/identification.db",
                     training_clock_file=str(tmp_path / "clock.json"), **kw)
 
