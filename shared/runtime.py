@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import signal
 import sys
@@ -43,6 +44,18 @@ class ConsumerSpec:
         return sorted({topic_for(t, prefix) for t in self.handlers} | {prefix + t for t in self.extra_topics})
 
 
+class _TrainingOutboxWriter(OutboxWriter):
+    """On the training clock an event's CloudEvents `time` is training time too, like the timestamps in its data
+    (events are otherwise stamped with the system time when created)."""
+
+    def __init__(self, *args, clock: Clock):
+        super().__init__(*args)
+        self.clock = clock
+
+    def add(self, session, event):
+        return super().add(session, dataclasses.replace(event, time=self.clock.now()))
+
+
 class ServiceRuntime:
     def __init__(self, settings: ServiceSettings, metadata: MetaData, tables: MessagingTables, migrations_dir: str,
                  owned_topics: list[str]):
@@ -72,6 +85,8 @@ class ServiceRuntime:
 
     @cached_property
     def outbox(self) -> OutboxWriter:
+        if self.training_clock is not None:
+            return _TrainingOutboxWriter(self.tables, self.registry, self.settings.topic_prefix, clock=self.training_clock)
         return OutboxWriter(self.tables, self.registry, self.settings.topic_prefix)
 
     def topics(self) -> list[str]:

@@ -5,7 +5,7 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from fastapi.testclient import TestClient
@@ -187,3 +187,19 @@ def test_periodic_jobs_run_right_after_the_clock_jumps_in_another_process(tmp_pa
         assert len(seen) == 1 and close_to(seen[0], SystemClock().now() + 30 * DAY)
     finally:
         runtime.stop_workers()
+
+
+def test_on_the_training_clock_an_events_time_is_training_time(tmp_path):
+    from shared.envelope import decode
+    from shared.synthetic import HouseholdFactory
+
+    runtime = build_runtime(settings(tmp_path, training_mode=True, dev_token_issuer=True))
+    runtime.training_clock.advance(30 * DAY)
+    runtime.migrate()
+    with runtime.session_factory() as session, session.begin():
+        event = runtime.outbox.add(session, HouseholdFactory(1).application_event())
+    assert close_to(event.time, SystemClock().now() + 30 * DAY)
+    with runtime.engine.connect() as conn:
+        payload = conn.execute(runtime.tables.outbox.select()).mappings().one()["payload"]
+    stamped = datetime.fromisoformat(decode(bytes(payload))["time"].replace("Z", "+00:00"))
+    assert close_to(stamped, SystemClock().now() + 30 * DAY)
