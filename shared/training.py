@@ -16,7 +16,6 @@ from shared.auth import CurrentPrincipal, require_role
 from shared.clock import TrainingClock
 from shared.config import DEV_JWT_SECRET, ServiceSettings
 from shared.emits import route_emits
-from shared.web import api_error
 
 
 class ConfigurationError(RuntimeError):
@@ -78,6 +77,8 @@ def dev_clock_router() -> APIRouter:
     @router.post("", include_in_schema=False,
                  openapi_extra=route_emits(none="moves the shared training clock; the periodic jobs it wakes emit"))
     def advance(body: AdvanceRequest, request: Request, principal: CurrentPrincipal) -> dict:
+        from shared.web import api_error  # here: shared.web mounts this router, so it may import this module
+
         require_role(principal, ("admin",), "advance the training clock")
         delta = timedelta(days=body.advance_days, hours=body.advance_hours)
         if delta <= timedelta(0):
