@@ -8,7 +8,8 @@ export PYTHONPATH := $(shell ROOT=$(CURDIR); . deploy/env.sh; echo $$PYTHONPATH)
 .PHONY: run test bench setup kafka-jars postgres openapi contracts demo clean help
 
 help:
-	@echo "make run    - set up and run the broker and every service (Ctrl-C stops all)"
+	@echo "make run    - set up and run the broker and every service in training mode (Ctrl-C stops all)"
+	@echo "make demo   - like make run, then synthetic households through the whole lifecycle on the training clock"
 	@echo "make test   - set up and run the whole suite on a real Kafka broker and PostgreSQL"
 	@echo "make bench  - raw Kafka vs outbox->Kafka->inbox pipeline throughput"
 	@echo "make contracts - re-export contracts/openapi/*.json and contracts/asyncapi.yaml from the code and schemas"
@@ -43,7 +44,8 @@ contracts: setup
 	$(PY) -m tests.contract.export_openapi
 	$(PY) -m tests.contract.export_asyncapi
 
-demo: setup
+# DEMO_HOUSEHOLDS=3, DEMO_STOP=1 (stop after the demo instead of leaving the platform running)
+demo: setup kafka-jars
 	@DEMO=1 deploy/run.sh
 
 clean:

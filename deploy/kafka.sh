@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Fetches, formats, starts, waits for and stops a single-node Apache Kafka broker (KRaft combined mode) on loopback.
 #   deploy/kafka.sh fetch | start | stop | status
-# Settings (environment): KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (KAFKA_PORT+1), KAFKA_DATA (var/kafka-$KAFKA_PORT), KAFKA_HEAP (512m).
+# Settings (environment): KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (KAFKA_PORT+1), KAFKA_DATA (var/kafka-$KAFKA_PORT), KAFKA_HEAP (512m),
+#   KAFKA_CLUSTER_ID (random on a fresh data dir), KAFKA_LIBS (jars already fetched elsewhere: used as they are, never re-fetched).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-LIBS="$ROOT/var/kafka-libs"
+LIBS="${KAFKA_LIBS:-$ROOT/var/kafka-libs}"
 PORT="${KAFKA_PORT:-9092}"
 CPORT="${KAFKA_CONTROLLER_PORT:-$((PORT + 1))}"
 DATA="${KAFKA_DATA:-$ROOT/var/kafka-$PORT}"
@@ -15,6 +16,10 @@ JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
 listening() { (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; }
 
 fetch() {
+  if [ -n "${KAFKA_LIBS:-}" ]; then
+    ls "$LIBS"/kafka_*.jar >/dev/null 2>&1 || { echo "KAFKA_LIBS=$LIBS holds no Kafka jars" >&2; exit 1; }
+    return 0
+  fi
   if [ -f "$LIBS/.complete" ] && [ "$LIBS/.complete" -nt "$ROOT/deploy/kafka/pom.xml" ]; then return 0; fi
   command -v mvn >/dev/null || { echo "Maven (mvn) is required to fetch the Kafka jars from Maven Central" >&2; exit 1; }
   echo "fetching Kafka jars from Maven Central into $LIBS"

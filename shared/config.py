@@ -4,6 +4,10 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# Published in this repository, so anyone can sign tokens with it: accepted only where the development token
+# issuer is on anyway (`make run`, tests); a service refuses to start its API with it otherwise.
+DEV_JWT_SECRET = "dev-only-secret-change-me-0123456789abcdef"
+
 
 class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore")
@@ -22,8 +26,12 @@ class ServiceSettings(BaseSettings):
     consumer_retry_backoff_seconds: float = 0.2
     producer_linger_ms: int = 5
     log_level: str = "INFO"
-    jwt_secret: str = Field("dev-only-secret-change-me-0123456789abcdef", description="HS256 key for staff/partner tokens")
+    jwt_secret: str = Field(DEV_JWT_SECRET, description="HS256 key for staff/partner tokens")
     dev_token_issuer: bool = Field(False, description="expose POST /dev/tokens (make run only; never in production)")
+    training_mode: bool = Field(False, description="the training clock: system time plus a shared offset moved by "
+                                                   "POST /dev/clock (make run / make demo; needs dev_token_issuer)")
+    training_clock_file: str = Field("var/training-clock.json",
+                                     description="the training clock's offset file, shared by every service")
 
     def sqlalchemy_url(self, var_dir: str = "var") -> str:
         if self.database_url:
@@ -32,6 +40,10 @@ class ServiceSettings(BaseSettings):
 
         os.makedirs(var_dir, exist_ok=True)
         return f"sqlite:///{var_dir}/{self.service_name}.db"
+
+    def env_name(self, field: str) -> str:
+        """The environment variable that sets `field`, for error messages (e.g. IDENTIFICATION_JWT_SECRET)."""
+        return (self.model_config.get("env_prefix") or "").upper() + field.upper()
 
     def group(self) -> str:
         return self.consumer_group or f"{self.topic_prefix}{self.service_name}"

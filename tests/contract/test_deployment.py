@@ -1,11 +1,17 @@
 """The container deployment (docker-compose.yml + deploy/Dockerfile) stays in step with the services in the tree.
 
 No Docker engine runs here, so these checks read the files: every service with code is deployed, with its own
-database, its env prefix, its import path in the image and a readiness health check.
+database, its env prefix, its import path in the image and a readiness health check; the operator must set the
+JWT secret, and the development features (token issuer, training clock) stay off unless asked for.
 """
+import importlib
 from pathlib import Path
 
+import pytest
 import yaml
+
+from shared.config import DEV_JWT_SECRET
+from shared.training import ConfigurationError, check_startup
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = sorted(p.parent.name for p in ROOT.glob("services/*/*/main.py") if p.parent.name == p.parent.parent.name)
@@ -44,3 +50,30 @@ def test_the_broker_runs_kraft_without_auto_created_topics():
     env = kafka["environment"]
     assert env["KAFKA_PROCESS_ROLES"] == "broker,controller"
     assert env["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"
+
+
+def test_compose_makes_the_operator_set_the_jwt_secret_and_keeps_dev_features_off():
+    doc = compose()
+    text = (ROOT / "docker-compose.yml").read_text(encoding="utf-8")
+    assert DEV_JWT_SECRET not in text
+    for service in SERVICES:
+        spec = doc["services"][service]
+        env, prefix = spec["environment"], service.upper() + "_"
+        # ${VAR:?message}: compose refuses to start when JWT_SECRET is unset or empty; no default to fall back on
+        assert env[prefix + "JWT_SECRET"].startswith("${JWT_SECRET:?set JWT_SECRET"), service
+        assert env[prefix + "DEV_TOKEN_ISSUER"] == "${DEV_TOKEN_ISSUER:-false}"
+        assert env[prefix + "TRAINING_MODE"] == "${TRAINING_MODE:-false}"
+        # one training clock for all: the offset file on a volume every service mounts
+        clock_dir = env[prefix + "TRAINING_CLOCK_FILE"].rsplit("/", 1)[0]
+        assert f"training-clock:{clock_dir}" in spec["volumes"], service
+    assert "training-clock" in doc["volumes"]
+    dockerfile = (ROOT / "deploy" / "Dockerfile").read_text(encoding="utf-8")
+    assert "mkdir -p /app/var/training" in dockerfile, "the volume's mount point belongs to the service user"
+
+
+def test_a_service_configured_as_compose_does_starts_and_one_left_on_the_dev_secret_does_not():
+    for service in SERVICES:
+        settings_cls = importlib.import_module(f"{service}.config").Settings
+        check_startup(settings_cls(jwt_secret="operator-" + "x" * 40, dev_token_issuer=False, training_mode=False))
+        with pytest.raises(ConfigurationError, match=f"{service.upper()}_JWT_SECRET"):
+            check_startup(settings_cls(jwt_secret=DEV_JWT_SECRET, dev_token_issuer=False, training_mode=False))
