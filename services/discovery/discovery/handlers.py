@@ -608,6 +608,9 @@ def _move_application(application: Application, step: CaseStep) -> bool:
         _timeline_entry(application, step.step, step.at, step.facts)
         return True
     if application.case_id == step.case_id:
+        if (application.status in FINAL_CASE_STEPS and application.status_changed_at is not None
+                and step.at > application.status_changed_at):
+            return False  # nothing happens to a case after its end: a step dated later is no step of this case
         return _timeline_entry(application, step.step, step.at, step.facts)
     return False
 

@@ -18,7 +18,7 @@ from discovery.api.schemas import (
     TimelineEntry,
 )
 from discovery.api.views import application_read
-from discovery.domain.lifecycle import APPLICATION_STATUSES, explain_application
+from discovery.domain.lifecycle import APPLICATION_STATUSES, explain_application, timeline_order
 from shared.emits import route_emits
 
 router = APIRouter(prefix="/api/v1", tags=["applications"])
@@ -82,8 +82,9 @@ def application_status(application_id: str, request: Request,
             raise HTTPException(404, detail=NOT_FOUND)
         household = repository.get_household(session, application.household_id)
         facts = handlers.status_facts(application, household)
-        last = application.timeline[-1] if application.timeline else None
-        en, zh = ((last.text_en, last.text_zh) if last is not None and last.status == application.status
+        timeline = sorted(application.timeline, key=lambda t: (*timeline_order(t.at, t.status), t.id))
+        current = next((t for t in reversed(timeline) if t.status == application.status), None)
+        en, zh = ((current.text_en, current.text_zh) if current is not None
                   else explain_application(application.status, facts))
         return ApplicationStatus(
             application_id=application.id, status=application.status, explanation_en=en, explanation_zh=zh,
@@ -95,7 +96,7 @@ def application_status(application_id: str, request: Request,
             notice_ends_at=facts.notice_ends_at if application.status == "in_notice" else None,
             withdrawal_reason=facts.reason if application.status == "withdrawn" else None,
             timeline=[TimelineEntry(at=t.at, status=t.status, en=t.text_en, zh=t.text_zh)
-                      for t in application.timeline])
+                      for t in timeline])
 
     return transaction(request.app.state.runtime, read)
 

@@ -68,6 +68,13 @@ def case_step_applies(current_step: str | None, current_case: str | None, curren
 
 # --- applications -------------------------------------------------------------------------------------------------
 APPLICATION_STATUSES = ("submitted", *CASE_STEPS, "linked")
+_TIMELINE_RANK = {"submitted": -1, "linked": -1, **_STEP_RANK}
+
+
+def timeline_order(at: datetime, status: str) -> tuple[datetime, int]:
+    """Steps in the order they happened; steps given the same moment (a withdrawal and the closing of its notice) in
+    workflow order."""
+    return at, _TIMELINE_RANK.get(status, len(_TIMELINE_RANK))
 
 PROGRAMME_LABELS: Mapping[str, tuple[str, str]] = {
     "dibao": ("minimum living guarantee", "最低生活保障"),
