@@ -15,6 +15,7 @@ from tests.helpers import count
 from tests.integration.discovery_support import (  # noqa: F401 (fixtures)
     VILLAGE,
     application,
+    client,
     clock,
     county,
     outbox,
@@ -206,3 +207,31 @@ def test_a_rejection_is_told_with_its_reasons_and_appeal_route_after_every_step(
               if e["data"].get("case_status") == "rejected"][-1:]
     assert [r["code"] for r in last["data"]["reasons"]] == ["income_above_line", "second_property"]
     assert last["data"]["appeal"] == APPEAL
+
+
+def test_a_step_dated_after_the_end_of_its_case_changes_nothing_and_one_dated_before_joins_the_timeline(client,
+                                                                                                         runtime):
+    from discovery import handlers
+    from discovery.domain.lifecycle import StatusFacts
+
+    body = application(74)
+    submitted = client.post("/api/v1/applications", json=body).json()
+    household, app_id, case = submitted["household_id"], submitted["application_id"], "case-74"
+    ctx = runtime.services
+
+    def apply(step_, at, facts=StatusFacts(), source=None) -> bool:
+        with runtime.session_factory() as s, s.begin():
+            return handlers.on_case_step(s, ctx, handlers.CaseStep(household, case, step_, at, facts, source=source))
+
+    assert apply("in_identification", T, source=("application", app_id))
+    assert apply("withdrawn", T + timedelta(days=3), StatusFacts(reason="搬离本地"))
+    updates = len(outbox(runtime, "discovery.household.updated"))
+    assert not apply("township_reviewed", T + timedelta(days=4), StatusFacts(outcome="recommend_approval"))
+    assert len(outbox(runtime, "discovery.household.updated")) == updates  # nothing changed, nothing published
+    assert apply("assessing", T + timedelta(days=1))  # happened before the withdrawal, heard of only now
+    answer = status_of(client, app_id, body["applicant"]["id_number"])
+    assert answer["status"] == "withdrawn" and "搬离本地" in answer["explanation_zh"]
+    assert [t["status"] for t in answer["timeline"]] == ["submitted", "in_identification", "assessing", "withdrawn"]
+    with runtime.session_factory() as s:
+        h = s.get(Household, household)
+        assert (h.lifecycle_status, h.case_status, h.withdrawal_reason) == ("withdrawn", "withdrawn", "搬离本地")

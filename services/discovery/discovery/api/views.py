@@ -14,15 +14,14 @@ from discovery.api.schemas import (
     VisitRead,
 )
 from discovery.domain.identity import mask_id_number
-from discovery.domain.lifecycle import CLUE_NEXT_STEPS, clue_overdue, explain_application
+from discovery.domain.lifecycle import CLUE_NEXT_STEPS, clue_overdue, explain_application, timeline_order
 from discovery.models import Application, Clue, DiscoveryRecord, Referral, Visit
 
 
 def application_read(a: Application) -> ApplicationRead:
-    if a.timeline and a.timeline[-1].status == a.status:
-        explanation = a.timeline[-1].text_en, a.timeline[-1].text_zh
-    else:
-        explanation = explain_application(a.status)
+    current = next((t for t in sorted(a.timeline, key=lambda t: (*timeline_order(t.at, t.status), t.id), reverse=True)
+                    if t.status == a.status), None)
+    explanation = (current.text_en, current.text_zh) if current is not None else explain_application(a.status)
     assisted = authorisation = None
     if a.assisted_by_subject:
         assisted = StaffRead(subject=a.assisted_by_subject, role=a.assisted_by_role, area=a.assisted_by_area,
