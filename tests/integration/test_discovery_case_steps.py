@@ -235,3 +235,29 @@ def test_a_step_dated_after_the_end_of_its_case_changes_nothing_and_one_dated_be
     with runtime.session_factory() as s:
         h = s.get(Household, household)
         assert (h.lifecycle_status, h.case_status, h.withdrawal_reason) == ("withdrawn", "withdrawn", "搬离本地")
+
+
+def test_an_application_joining_a_case_on_notice_catches_up_without_moving_the_case_back(client, runtime):
+    from discovery import handlers
+    from discovery.domain.lifecycle import StatusFacts
+
+    body = application(75)
+    first = client.post("/api/v1/applications", json=body).json()
+    household, case = first["household_id"], "case-75"
+    ctx = runtime.services
+    ends = datetime(2026, 6, 15, 15, 59, 59, tzinfo=timezone.utc)
+    with runtime.session_factory() as s, s.begin():
+        handlers.on_case_step(s, ctx, handlers.CaseStep(household, case, "in_identification", T,
+                                                        source=("application", first["application_id"])))
+        handlers.on_case_step(s, ctx, handlers.CaseStep(household, case, "in_notice", T + timedelta(days=5),
+                                                        StatusFacts(programmes=["dibao"], notice_ends_at=ends)))
+    second = client.post("/api/v1/assisted-applications", headers=village(runtime), json={
+        **application(75), "authorisation": {"method": "signed_form", "obtained_on": "2026-06-01"}}).json()
+    assert second["status"] == "submitted", second
+    with runtime.session_factory() as s, s.begin():
+        handlers.on_case_step(s, ctx, handlers.CaseStep(household, case, "in_identification", T + timedelta(days=6),
+                                                        source=("application", second["application_id"]), linked=True))
+        assert s.get(Household, household).lifecycle_status == "in_notice"
+    answer = status_of(client, second["application_id"], body["applicant"]["id_number"])
+    assert answer["status"] == "in_notice" and "2026-06-15" in answer["explanation_zh"]
+    assert [t["status"] for t in answer["timeline"]] == ["submitted", "in_identification", "in_notice"]

@@ -657,6 +657,14 @@ def on_case_step(session: Session, ctx: Context, step: CaseStep, cause: Event | 
     record = repository.open_record(session, household.id)
     changed_household = case_step_applies(household.case_status, household.case_id, household.case_status_at,
                                           step.step, step.case_id, step.at)
+    steps = [step]
+    if step.linked and household.case_id == step.case_id and household.case_status not in (None, "in_identification"):
+        # Joining a case does not move it: the household stays where its case is, and what joined catches up.
+        changed_household = False
+        steps.append(replace(step, step=household.case_status, facts=StatusFacts(
+            file_number=household.file_number, programmes=household.programmes or (),
+            notice_ends_at=household.notice_ends_at, reasons=household.decision_reasons or (), appeal=household.appeal,
+            reason=household.withdrawal_reason, at=household.case_status_at)))
     if changed_household:
         if household.case_id != step.case_id:  # a new case: what was said about the last one no longer holds
             household.decision_reasons = household.appeal = household.withdrawal_reason = None
@@ -688,7 +696,7 @@ def on_case_step(session: Session, ctx: Context, step: CaseStep, cause: Event | 
         applications = repository.applications_of_case(session, household.id, step.case_id,
                                                        record.id if record else None)
     for application in applications:
-        if _move_application(application, step):
+        if any([_move_application(application, s) for s in steps]):
             moved.append(application)
     if step.source is not None and step.source[0] == "referral":
         referral = repository.get_referral(session, step.source[1])
