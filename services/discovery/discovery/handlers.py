@@ -707,12 +707,14 @@ def on_case_step(session: Session, ctx: Context, step: CaseStep, cause: Event | 
         for referral in repository.referrals_of_case(session, household.id, step.case_id):
             if referral.status != step.step:
                 referral.status, referral.case_id = step.step, step.case_id
+                changed_household = True
     if step.step == "enrolled" and household.lifecycle_status == "enrolled":
         # Clues still waiting about an enrolled household join its file: nothing more to verify or refer.
         for clue in repository.clues_of_household(session, household.id, PENDING_CLUE_STATUSES):
             _audit(session, ctx, audit.SYSTEM, "clue.linked", "clue", clue.id, clue.status, "linked",
                    {"file_number": step.facts.file_number})
             clue.status, clue.updated_at, clue.task_area, clue.task_due_on = "linked", now, None, None
+            changed_household = True
     if not (changed_household or moved):
         return False
     household_updated(session, ctx, household, previous, "case_step", cause, moved)

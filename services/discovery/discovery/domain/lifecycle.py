@@ -53,12 +53,13 @@ def case_step_applies(current_step: str | None, current_case: str | None, curren
 
     identification's topics are read independently, so steps may arrive out of order: within one case the latest step
     wins (ties in workflow order), and nothing moves a case on after its decision or withdrawal. A step of a different
-    case applies (a new case after a rejection or withdrawal).
+    case applies (a new case after a rejection or withdrawal) unless it happened before where things stand: a late
+    step of an earlier case.
     """
     if new_step not in _STEP_RANK:
         raise ValueError(f"unknown case step {new_step!r}")
     if current_case != case_id or current_step not in _STEP_RANK:
-        return True
+        return current_case is None or current_at is None or at >= current_at
     if current_step in FINAL_CASE_STEPS:
         return False
     if new_step in FINAL_CASE_STEPS or current_at is None:

@@ -39,7 +39,12 @@ def test_within_one_case_the_latest_step_applies_and_a_new_case_always_does():
     assert case_step_applies("referred", None, None, "in_identification", "c1", T0)
     assert case_step_applies("in_identification", "c1", T0, "in_notice", "c1", T0 + timedelta(days=1))
     assert not case_step_applies("in_notice", "c1", T0 + timedelta(days=1), "in_identification", "c1", T0)  # late
-    assert case_step_applies("rejected", "c1", T0, "in_identification", "c2", T0 - timedelta(days=1))
+    assert case_step_applies("rejected", "c1", T0, "in_identification", "c2", T0 + timedelta(days=1))
+    assert case_step_applies("submitted", None, T0, "in_identification", "c1", T0 - timedelta(hours=1))
+
+
+def test_a_late_step_of_an_earlier_case_does_not_take_the_household_back():
+    assert not case_step_applies("in_identification", "c2", T0, "rejected", "c1", T0 - timedelta(days=1))
 
 
 def test_at_the_same_moment_the_later_step_of_the_workflow_wins():
