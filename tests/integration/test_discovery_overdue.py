@@ -1,11 +1,13 @@
 """Clue verification tasks past their due date, on PostgreSQL with a fixed clock (no sleeping): the timer raises
 discovery.clue.overdue once per clue, the village's list shows its late tasks, and Prometheus counts them."""
+import json
 from datetime import datetime, timezone
 
 from prometheus_client import REGISTRY
 
 from discovery.scheduled import report_overdue_clues
 from shared.contracts import registry
+from tests.fixtures import read_topic
 from tests.integration.discovery_support import (  # noqa: F401 (fixtures)
     NEIGHBOUR_VILLAGE,
     VILLAGE,
@@ -40,7 +42,8 @@ def overdue_list(client, headers, **params) -> dict:
     return r.json()
 
 
-def test_an_unvisited_clue_is_reported_overdue_once_from_the_day_after_its_due_date(client, runtime, clock):
+def test_an_unvisited_clue_is_reported_overdue_once_from_the_day_after_its_due_date(client, runtime, clock,
+                                                                                    kafka_bootstrap, topic_prefix):
     late = raise_clue(client, runtime, person(80), "MI-80")
     visited = raise_clue(client, runtime, person(81), "MI-81")
     neighbour = raise_clue(client, runtime, person(82, NEIGHBOUR_VILLAGE), "MI-82", division=NEIGHBOUR_VILLAGE)
@@ -89,4 +92,14 @@ def test_an_unvisited_clue_is_reported_overdue_once_from_the_day_after_its_due_d
     assert verified[0]["data"]["late"] is True and verified[0]["data"]["due_on"] == "2026-06-08"
     assert report_overdue_clues(runtime) == 0 and gauge() == 1
     assert [c["clue_id"] for c in overdue_list(client, township(runtime))["items"]] == [neighbour]
+
+    # the relay publishes each report once on the clue topic of the real broker
+    runtime.start_workers(relay=True, consumers=False)
+    try:
+        published = read_topic(kafka_bootstrap, topic_prefix + "discovery.clue", expected=7, timeout=60)
+    finally:
+        runtime.stop_workers()
+    types = [json.loads(r.value)["type"] for r in published]
+    assert sorted(types) == sorted(["discovery.clue.raised"] * 3 + ["discovery.clue.verified"] * 2
+                                   + ["discovery.clue.overdue"] * 2)
 
