@@ -5,6 +5,7 @@ from datetime import datetime, timezone
 from sqlalchemy import select
 
 from discovery import handlers
+from discovery.domain.lifecycle import StatusFacts
 from discovery.models import Application, Clue, DiscoveryRecord, Household, HouseholdMember, Referral, Visit
 from shared.contracts import registry
 from tests.helpers import count
@@ -189,10 +190,10 @@ def enrol(runtime, household_id: str, case_id: str = "case-1") -> None:
     """identification's decisions, applied as its events would be (the Kafka path is in test_discovery_consumers)."""
     at = datetime(2026, 5, 1, tzinfo=timezone.utc)
     with runtime.session_factory() as s, s.begin():
-        handlers.on_case_started(s, runtime.services, household_id=household_id, case_id=case_id,
-                                 source_type="application", source_id="x", linked=False, at=at)
-        handlers.on_household_enrolled(s, runtime.services, household_id=household_id, case_id=case_id,
-                                       file_number="530102-2026-000007", programmes=["dibao"], at=at)
+        handlers.on_case_step(s, runtime.services, handlers.CaseStep(
+            household_id, case_id, "in_identification", at, source=("application", "x")))
+        handlers.on_case_step(s, runtime.services, handlers.CaseStep(household_id, case_id, "enrolled", at, StatusFacts(
+            file_number="530102-2026-000007", programmes=["dibao"])))
 
 
 def test_an_enrolled_household_is_linked_not_referred_again(client, runtime):
@@ -220,7 +221,11 @@ def test_an_enrolled_household_is_linked_not_referred_again(client, runtime):
     assert visit["visit"]["linked"] is True and visit["referral_id"] is None
 
     new_types = [e["type"] for e in outbox(runtime)[events_before:]]
-    assert new_types == ["discovery.clue.raised", "discovery.visit.recorded"]  # no application, no referral
+    # no application, no referral: the linked application is told as an update of the household's file
+    assert new_types == ["discovery.household.updated", "discovery.clue.raised", "discovery.visit.recorded"]
+    linked = outbox(runtime, "discovery.household.updated")[-1]["data"]
+    assert linked["change"] == "application_linked" and linked["lifecycle_status"] == "enrolled"
+    assert linked["applications"] == [{"application_id": second.json()["application_id"], "status": "linked"}]
     [raised] = outbox(runtime, "discovery.clue.raised")
     assert raised["data"]["status"] == "linked" and "verification_task" not in raised["data"]
     assert (count(runtime, Household), count(runtime, Referral)) == (1, 0)
@@ -231,11 +236,10 @@ def test_a_rejected_household_may_apply_again_on_a_new_record(client, runtime):
     body = application(11)
     first = client.post("/api/v1/applications", json=body).json()
     with runtime.session_factory() as s, s.begin():
-        handlers.on_household_rejected(s, runtime.services, household_id=first["household_id"], case_id="c-1",
-                                       reasons=[{"code": "income_above_line", "en": "Income above the line.",
-                                                 "zh": "收入高于标准。"}],
-                                       appeal={"en": "Appeal within 60 days.", "zh": "可在 60 日内申请复议。"},
-                                       at=datetime(2026, 5, 2, tzinfo=timezone.utc))
+        handlers.on_case_step(s, runtime.services, handlers.CaseStep(
+            first["household_id"], "c-1", "rejected", datetime(2026, 5, 2, tzinfo=timezone.utc), StatusFacts(
+                reasons=[{"code": "income_above_line", "en": "Income above the line.", "zh": "收入高于标准。"}],
+                appeal={"en": "Appeal within 60 days.", "zh": "可在 60 日内申请复议。"})))
     again = client.post("/api/v1/applications", json=body).json()
     assert again["status"] == "submitted" and again["household_id"] == first["household_id"]
     assert again["record_id"] != first["record_id"]
@@ -252,7 +256,7 @@ def test_every_event_written_validates_against_its_contract(client, runtime):
     events = outbox(runtime)
     assert {e["type"] for e in events} == {"discovery.application.submitted", "discovery.clue.raised",
                                           "discovery.clue.dismissed", "discovery.visit.recorded",
-                                          "discovery.household.referred"}
+                                          "discovery.household.referred", "discovery.household.updated"}
     for envelope in events:
         registry().validate(envelope)
 

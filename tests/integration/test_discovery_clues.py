@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 import pytest
 
 from discovery import handlers
+from discovery.domain.lifecycle import StatusFacts
 from discovery.models import Clue, DiscoveryRecord, Referral, Visit
 from tests.helpers import count
 from tests.integration.discovery_support import (  # noqa: F401 (fixtures)
@@ -53,7 +54,12 @@ def test_a_clue_is_verified_then_referred(client, runtime):
     clue = client.get(f"/api/v1/clues/{clue_id}", headers=township(runtime)).json()
     assert clue["status"] == "referred" and clue["referral_id"] == referred.json()["referral_id"]
     assert [e["type"] for e in outbox(runtime)] == ["discovery.clue.raised", "discovery.visit.recorded",
-                                                    "discovery.household.referred"]
+                                                    "discovery.clue.verified", "discovery.household.referred"]
+    [verified] = outbox(runtime, "discovery.clue.verified")
+    assert verified["data"]["clue_id"] == clue_id and verified["data"]["status"] == "verified"
+    assert verified["data"]["previous_status"] == "raised" and verified["data"]["confirmed"] is True
+    assert verified["data"]["visit_id"] == visit["visit_id"] and verified["data"]["allowed_next_steps"] == ["referral", "dismissal"]
+    assert verified["data"]["late"] is False and verified["data"]["verified_by"]["role"] == "village"
     [event] = outbox(runtime, "discovery.household.referred")
     assert event["data"]["observed"]["monthly_income_yuan"] == 600.0 and event["data"]["sudden_hardship"] is False
     trail = [(a["action"], a["actor_role"], a["from_state"], a["to_state"]) for a in audit_rows(runtime, "clue", clue_id)]
@@ -221,13 +227,12 @@ def test_the_citizen_sees_where_the_application_stands_and_why_with_an_id_number
 
     household, at = submitted["household_id"], datetime(2026, 6, 2, tzinfo=timezone.utc)
     with runtime.session_factory() as s, s.begin():
-        handlers.on_case_started(s, runtime.services, household_id=household, case_id="c-9", source_type="application",
-                                 source_id=submitted["application_id"], linked=False, at=at)
-        handlers.on_household_rejected(s, runtime.services, household_id=household, case_id="c-9",
-                                       reasons=[{"code": "income_above_line", "en": "Per-capita income ¥900 is above the line.",
-                                                 "zh": "人均收入 900 元，高于标准。"}],
-                                       appeal={"en": "You may apply for reconsideration within 60 days.",
-                                               "zh": "可在 60 日内申请行政复议。"}, at=at)
+        handlers.on_case_step(s, runtime.services, handlers.CaseStep(
+            household, "c-9", "in_identification", at, source=("application", submitted["application_id"])))
+        handlers.on_case_step(s, runtime.services, handlers.CaseStep(household, "c-9", "rejected", at, StatusFacts(
+            reasons=[{"code": "income_above_line", "en": "Per-capita income ¥900 is above the line.",
+                      "zh": "人均收入 900 元，高于标准。"}],
+            appeal={"en": "You may apply for reconsideration within 60 days.", "zh": "可在 60 日内申请行政复议。"})))
     status = client.get(url, params={"id_number": body["applicant"]["id_number"]}).json()
     assert status["status"] == "rejected"
     assert status["reasons"] == [{"code": "income_above_line", "en": "Per-capita income ¥900 is above the line.",

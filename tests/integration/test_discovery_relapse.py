@@ -3,6 +3,7 @@ reopened with its history (not created anew) and referred to identification at o
 from datetime import datetime, timezone
 
 from discovery import handlers
+from discovery.domain.lifecycle import StatusFacts
 from discovery.models import DiscoveryRecord, Household, Referral
 from shared.envelope import Event
 from tests.helpers import count
@@ -34,10 +35,10 @@ def test_a_relapse_reopens_the_households_record_and_refers_it_on_the_fast_track
     household_id = submitted["household_id"]
     ctx = runtime.services
     with runtime.session_factory() as s, s.begin():  # identification enrolled it; later it exited into follow-up
-        handlers.on_case_started(s, ctx, household_id=household_id, case_id="case-1", source_type="application",
-                                 source_id=submitted["application_id"], linked=False, at=AT)
-        handlers.on_household_enrolled(s, ctx, household_id=household_id, case_id="case-1", file_number="F-1",
-                                       programmes=["dibao"], at=AT)
+        handlers.on_case_step(s, ctx, handlers.CaseStep(household_id, "case-1", "in_identification", AT,
+                                                        source=("application", submitted["application_id"])))
+        handlers.on_case_step(s, ctx, handlers.CaseStep(household_id, "case-1", "enrolled", AT, StatusFacts(
+            file_number="F-1", programmes=["dibao"])))
         handlers.on_followup_started(s, ctx, household_id=household_id, at=AT)
     with runtime.session_factory() as s:
         record_before = s.query(DiscoveryRecord).filter_by(household_id=household_id).one()

@@ -9,6 +9,7 @@ from discovery.config import Settings
 from discovery.domain.screening import Screener
 from discovery.handlers import Context
 from discovery.models import messaging, metadata
+from discovery.scheduled import report_overdue_clues
 from shared.clock import Clock
 from shared.runtime import ConsumerSpec, ServiceRuntime
 
@@ -39,4 +40,5 @@ def build_runtime(settings: Settings | None = None, clock: Clock | None = None) 
         handlers=consumers.partner_signal_handlers(lambda: runtime.services, lambda: runtime.screener)))
     runtime.consumers.append(ConsumerSpec(
         name="discovery.followup", handlers=consumers.followup_handlers(lambda: runtime.services)))
+    runtime.periodic.append(("overdue_clues", runtime.settings.clue_overdue_check_seconds, report_overdue_clues))
     return runtime

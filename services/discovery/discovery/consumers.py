@@ -7,12 +7,15 @@ from typing import Callable
 from sqlalchemy.orm import Session
 
 from discovery import handlers
+from discovery.domain.lifecycle import StatusFacts
 from discovery.domain.screening import NoRulesInForce, Screener
 from discovery.domain.signals import InvalidSignal, parse_record
 from shared.consumer import Handler, PermanentError
+from shared.emits import emits
 from shared.envelope import Event
 
 ContextFactory = Callable[[], handlers.Context]
+UPDATED = "discovery.household.updated"
 
 
 def _time(value: str) -> datetime:
@@ -20,38 +23,88 @@ def _time(value: str) -> datetime:
 
 
 def identification_handlers(context: ContextFactory) -> dict[str, Handler]:
-    """Where identification's cases stand, so the citizen can be told and new reports about the household are linked."""
+    """Every step of identification's cases, so the citizen's status and timeline, the household record, its
+    applications and referrals tell where the case stands; each change is published as discovery.household.updated."""
 
-    def started(linked: bool) -> Handler:
-        def handle(session: Session, event: Event) -> None:
-            d = event.data
-            handlers.on_case_started(session, context(), household_id=d["household_id"], case_id=d["case_id"],
-                                     source_type=d["source_type"], source_id=d["source_id"], linked=linked,
-                                     at=event.time)
-        return handle
-
-    def notice(session: Session, event: Event) -> None:
+    def apply(session: Session, event: Event, step: str, facts: StatusFacts = StatusFacts(), *,
+              source: tuple[str, str] | None = None, linked: bool = False) -> None:
         d = event.data
-        handlers.on_notice_published(session, context(), household_id=d["household_id"], case_id=d["case_id"],
-                                     ends_at=_time(d["ends_at"]), programmes=list(d["programmes"]), at=event.time)
+        handlers.on_case_step(session, context(), handlers.CaseStep(
+            household_id=d["household_id"], case_id=d["case_id"], step=step, at=event.time, facts=facts,
+            source=source, linked=linked), cause=event)
 
+    @emits(UPDATED)
+    def opened(session: Session, event: Event) -> None:
+        apply(session, event, "in_identification", source=(event.data["source_type"], event.data["source_id"]))
+
+    @emits(UPDATED)
+    def linked(session: Session, event: Event) -> None:
+        apply(session, event, "in_identification", source=(event.data["source_type"], event.data["source_id"]),
+              linked=True)
+
+    @emits(UPDATED)
+    def assessment_started(session: Session, event: Event) -> None:
+        apply(session, event, "assessing")
+
+    @emits(UPDATED)
+    def assessment_completed(session: Session, event: Event) -> None:
+        apply(session, event, "assessed")
+
+    @emits(UPDATED)
+    def review_completed(session: Session, event: Event) -> None:
+        apply(session, event, "reviewed", StatusFacts(outcome=event.data["outcome"]))
+
+    @emits(UPDATED)
+    def notice_published(session: Session, event: Event) -> None:
+        d = event.data
+        apply(session, event, "in_notice", StatusFacts(programmes=list(d["programmes"]), notice_ends_at=_time(d["ends_at"])))
+
+    @emits(UPDATED)  # only an upheld objection changes anything: a dismissed one leaves the case on notice
+    def objection_resolved(session: Session, event: Event) -> None:
+        if event.data["upheld"]:  # the investigation re-opens
+            apply(session, event, "assessing", StatusFacts(cause="objection_upheld", outcome="upheld"))
+
+    @emits(UPDATED)
+    def notice_closed(session: Session, event: Event) -> None:
+        apply(session, event, "notice_closed", StatusFacts(reason=event.data["reason"]))
+
+    @emits(UPDATED)
+    def township_reviewed(session: Session, event: Event) -> None:
+        outcome = event.data["outcome"]
+        if outcome == "return_for_assessment":
+            apply(session, event, "assessing", StatusFacts(cause="returned_by_township", outcome=outcome))
+        else:
+            apply(session, event, "township_reviewed", StatusFacts(outcome=outcome))
+
+    @emits(UPDATED)
     def rejected(session: Session, event: Event) -> None:
         d = event.data
-        handlers.on_household_rejected(session, context(), household_id=d["household_id"], case_id=d["case_id"],
-                                       reasons=d["reasons"], appeal={"en": d["appeal"]["en"], "zh": d["appeal"]["zh"]},
-                                       at=event.time)
+        apply(session, event, "rejected", StatusFacts(
+            reasons=[{"code": r["code"], "en": r["en"], "zh": r["zh"]} for r in d["reasons"]],
+            appeal={"en": d["appeal"]["en"], "zh": d["appeal"]["zh"]}))
 
+    @emits(UPDATED)
     def enrolled(session: Session, event: Event) -> None:
         d = event.data
-        handlers.on_household_enrolled(session, context(), household_id=d["household_id"], case_id=d["case_id"],
-                                       file_number=d["file_number"], programmes=list(d["programmes"]), at=event.time)
+        apply(session, event, "enrolled", StatusFacts(file_number=d["file_number"], programmes=list(d["programmes"])))
+
+    @emits(UPDATED)
+    def withdrawn(session: Session, event: Event) -> None:
+        apply(session, event, "withdrawn", StatusFacts(reason=event.data["reason"]))
 
     return {
-        "identification.case.opened": started(linked=False),
-        "identification.case.linked": started(linked=True),
-        "identification.notice.published": notice,
+        "identification.case.opened": opened,
+        "identification.case.linked": linked,
+        "identification.assessment.started": assessment_started,
+        "identification.assessment.completed": assessment_completed,
+        "identification.review.completed": review_completed,
+        "identification.notice.published": notice_published,
+        "identification.objection.resolved": objection_resolved,
+        "identification.notice.closed": notice_closed,
+        "identification.case.township_reviewed": township_reviewed,
         "identification.household.rejected": rejected,
         "identification.household.enrolled": enrolled,
+        "identification.case.withdrawn": withdrawn,
     }
 
 
@@ -59,6 +112,7 @@ def partner_signal_handlers(context: ContextFactory, screener: Callable[[], Scre
     """The inbound topic partner.signal: the same screening path as POST /api/v1/signals. A record that passes its
     contract but breaks a domain rule (check digit, a date in the future, …) can never be applied: dead letter."""
 
+    @emits("discovery.clue.raised", "discovery.household.updated")
     def reported(session: Session, event: Event) -> None:
         ctx = context()
         try:
@@ -78,9 +132,12 @@ def partner_signal_handlers(context: ContextFactory, screener: Callable[[], Scre
 def followup_handlers(context: ContextFactory) -> dict[str, Handler]:
     """Long-term follow-up: a household in follow-up is linked, not duplicated; a relapse reopens its record."""
 
+    @emits(UPDATED)
     def started(session: Session, event: Event) -> None:
-        handlers.on_followup_started(session, context(), household_id=event.data["household_id"], at=event.time)
+        handlers.on_followup_started(session, context(), household_id=event.data["household_id"], at=event.time,
+                                     cause=event)
 
+    @emits("discovery.household.referred", UPDATED)
     def relapse(session: Session, event: Event) -> None:
         handlers.on_relapse_detected(session, context(), event)
 

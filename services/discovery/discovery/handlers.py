@@ -16,10 +16,14 @@ from discovery.domain.households import find_household
 from discovery.domain.lifecycle import (
     CHANNEL_ORDER,
     CLUE_NEXT_STEPS,
+    CLUE_STATUS_LABELS,
     CLUES_JOINING_A_REFERRAL,
+    FINAL_CASE_STEPS,
+    HOUSEHOLD_STATUS_OF_STEP,
     LINKED_STATUSES,
     MERGEABLE_STATUSES,
     PENDING_CLUE_STATUSES,
+    RESTARTING_STATUSES,
     STEP_LABELS,
     ClueFacts,
     StatusFacts,
@@ -27,6 +31,7 @@ from discovery.domain.lifecycle import (
     case_step_applies,
     clue_step_allowed,
     explain_application,
+    explain_household,
     household_moves_forward,
     referral_content,
 )
@@ -187,6 +192,7 @@ def _merge_households(session: Session, ctx: Context, into: Household, other: Ho
     previous = other.lifecycle_status
     other.lifecycle_status, other.merged_into, other.updated_at = "merged", into.id, ctx.clock.now()
     _audit(session, ctx, actor, "household.merged", "household", other.id, previous, "merged", {"into": into.id})
+    household_updated(session, ctx, other, previous, "merged")
 
 
 def open_record_of(session: Session, ctx: Context, household: Household) -> DiscoveryRecord:
@@ -198,8 +204,9 @@ def open_record_of(session: Session, ctx: Context, household: Household) -> Disc
                              status="open", opened_at=ctx.clock.now())
     session.add(record)
     session.flush()
-    if household.lifecycle_status in ("rejected", "cleared"):
-        household.lifecycle_status = "in_discovery"
+    if household.lifecycle_status in RESTARTING_STATUSES:
+        previous, household.lifecycle_status = household.lifecycle_status, "in_discovery"
+        household_updated(session, ctx, household, previous, "reopened")
     return record
 
 
@@ -215,6 +222,7 @@ def _close_if_settled(session: Session, ctx: Context, household: Household, reco
     record.status, record.closed_at, record.close_reason = "closed", ctx.clock.now(), reason
     if household.lifecycle_status == "in_discovery":
         household.lifecycle_status = "cleared"
+        household_updated(session, ctx, household, "in_discovery", "cleared")
 
 
 # --- applications -------------------------------------------------------------------------------------------------
@@ -257,6 +265,8 @@ def submit_application(session: Session, ctx: Context, body, *, assisted_by: Pri
         session.flush()
         _audit(session, ctx, actor, "application.linked", "application", application.id, None, "linked",
                {"household_id": household.id, "household_status": household.lifecycle_status, "channel": channel})
+        household_updated(session, ctx, household, household.lifecycle_status, "application_linked",
+                          applications=[application])
         return application
     _timeline(application, "submitted", now)
     record.status = "referred"
@@ -479,7 +489,7 @@ def _clue_for(session: Session, clue_id: str, staff: Principal, step: str) -> tu
         allowed_zh = "、".join(STEP_LABELS[s][1] for s in allowed) or "无（线索已办结）"
         raise Refused(409, "step_not_allowed",
                       f"A clue that is {clue.status} cannot go to {label_en}; allowed next steps: {allowed_en}.",
-                      f"线索当前状态为 {clue.status}，不能进行{label_zh}；可进行的下一步：{allowed_zh}。",
+                      f"线索当前状态为“{CLUE_STATUS_LABELS[clue.status][1]}”，不能进行{label_zh}；可进行的下一步：{allowed_zh}。",
                       current_status=clue.status, step=step, allowed_next_steps=allowed)
     return clue, household
 
@@ -518,6 +528,16 @@ def verify_clue(session: Session, ctx: Context, clue_id: str, body, visitor: Pri
     clue.verification_visit_id, clue.updated_at = visit.id, now
     session.flush()
     _visit_event(ctx, session, visit, now)
+    _emit(ctx, session, "discovery.clue.verified", clue.household_id, {
+        "clue_id": clue.id, "household_id": clue.household_id, "record_id": clue.record_id,
+        "division_code": clue.division_code, "visit_id": visit.id, "confirmed": body.confirmed,
+        "previous_status": previous, "status": clue.status, "verified_at": now.isoformat(),
+        "visited_on": body.visited_on.isoformat(), "verified_by": staff_of(visitor),
+        "indicators": list(body.indicators), "sudden_hardship": body.sudden_hardship,
+        "allowed_next_steps": list(CLUE_NEXT_STEPS[clue.status]), "rule_id": clue.rule_id,
+        "rule_version": clue.rule_version,
+        **({"due_on": clue.task_due_on.isoformat(), "late": body.visited_on > clue.task_due_on}
+           if clue.task_due_on else {})}, now)
     _audit(session, ctx, visitor, "clue.verification_recorded", "clue", clue.id, previous, clue.status,
            {"visit_id": visit.id, "confirmed": body.confirmed})
     _audit(session, ctx, visitor, "visit.recorded", "visit", visit.id, None, clue.status, {"clue_id": clue.id})
@@ -555,21 +575,44 @@ def dismiss_clue(session: Session, ctx: Context, clue_id: str, reason_code: str,
 
 
 # --- what identification decided ----------------------------------------------------------------------------------
-def _set_application_status(application: Application, status: str, case_id: str, at: datetime,
-                            facts: StatusFacts) -> None:
-    application.status, application.case_id, application.status_changed_at = status, case_id, at
-    en, zh = explain_application(status, facts)
+@dataclass(frozen=True)
+class CaseStep:
+    """One step of an identification case as discovery hears of it (lifecycle.CASE_STEPS), when it happened, and
+    what the citizen is told about it."""
+
+    household_id: str
+    case_id: str
+    step: str
+    at: datetime
+    facts: StatusFacts = StatusFacts()
+    source: tuple[str, str] | None = None  # (source_type, source_id) of an opened or linked case
+    linked: bool = False  # identification.case.linked: joined to a case already open
+
+
+def _timeline_entry(application: Application, status: str, at: datetime, facts: StatusFacts) -> bool:
+    if any(t.status == status and t.at == at for t in application.timeline):
+        return False
+    en, zh = explain_application(status, replace(facts, at=facts.at or at))
     application.timeline.append(ApplicationTimelineEntry(at=at, status=status, text_en=en, text_zh=zh))
+    return True
 
 
-def _move_application(application: Application, status: str, case_id: str, at: datetime, facts: StatusFacts) -> None:
-    """Moves the application to `status` if that is a step forward in its case. A step that arrives after a later
-    one (identification's topics are read independently) still goes in the timeline, at its own time."""
-    if case_step_applies(application.status, application.case_id, status, case_id):
-        _set_application_status(application, status, case_id, at, facts)
-    elif application.case_id == case_id and all(t.status != status for t in application.timeline):
-        en, zh = explain_application(status, facts)
-        application.timeline.append(ApplicationTimelineEntry(at=at, status=status, text_en=en, text_zh=zh))
+def _move_application(application: Application, step: CaseStep) -> bool:
+    """Moves the application to the step if it is where its case now stands; a step that arrives after a later one
+    (identification's topics are read independently) still goes in the timeline, at its own time. True if written."""
+    if application.status == "linked":  # on an enrolled household's file: no case of its own
+        return False
+    if case_step_applies(application.status, application.case_id, application.status_changed_at, step.step,
+                         step.case_id, step.at):
+        application.status, application.case_id, application.status_changed_at = step.step, step.case_id, step.at
+        _timeline_entry(application, step.step, step.at, step.facts)
+        return True
+    if application.case_id == step.case_id:
+        if (application.status in FINAL_CASE_STEPS and application.status_changed_at is not None
+                and step.at > application.status_changed_at):
+            return False  # nothing happens to a case after its end: a step dated later is no step of this case
+        return _timeline_entry(application, step.step, step.at, step.facts)
+    return False
 
 
 def _household_for_event(session: Session, household_id: str, event_type: str) -> Household | None:
@@ -580,104 +623,116 @@ def _household_for_event(session: Session, household_id: str, event_type: str) -
     return household
 
 
-def on_case_started(session: Session, ctx: Context, *, household_id: str, case_id: str, source_type: str,
-                    source_id: str, linked: bool, at: datetime) -> None:
-    """identification.case.opened / identification.case.linked: the household (and the application or referral
-    the case came from) is now in identification."""
-    household = _household_for_event(session, household_id, "case")
+def household_updated(session: Session, ctx: Context, household: Household, previous: str | None, change: str,
+                      cause: Event | None = None, applications: Sequence[Application] = ()) -> None:
+    """discovery.household.updated: the household record as it now stands, after `change`."""
+    now = ctx.clock.now()
+    en, zh = explain_household(household.lifecycle_status)
+    data: dict[str, Any] = {
+        "household_id": household.id, "division_code": household.division_code,
+        "lifecycle_status": household.lifecycle_status, "previous_status": previous, "change": change,
+        "updated_at": now.isoformat(), "explanation": {"en": en, "zh": zh}, "programmes": list(household.programmes or []),
+    }
+    optional = {"case_id": household.case_id, "case_status": household.case_status,
+                "case_status_at": household.case_status_at.isoformat() if household.case_status_at else None,
+                "file_number": household.file_number, "merged_into": household.merged_into,
+                "withdrawal_reason": household.withdrawal_reason,
+                "notice_ends_at": household.notice_ends_at.isoformat() if household.notice_ends_at else None,
+                "reasons": household.decision_reasons or None, "appeal": household.appeal or None}
+    data.update({k: v for k, v in optional.items() if v is not None})
+    if applications:
+        data["applications"] = [{"application_id": a.id, "status": a.status} for a in applications]
+    _emit(ctx, session, "discovery.household.updated", household.id, data, now, cause)
+
+
+def on_case_step(session: Session, ctx: Context, step: CaseStep, cause: Event | None = None) -> bool:
+    """Any step of an identification case: where the household, its applications and referrals stand. The latest step
+    of the case applies (never one before the decision), each application's timeline gets it, and a decision or a
+    withdrawal closes the household's record. Publishes discovery.household.updated when anything changed."""
+    household = _household_for_event(session, step.household_id, step.step)
     if household is None:
-        return
+        return False
+    now = ctx.clock.now()
     previous = household.lifecycle_status
-    if case_step_applies(previous, household.case_id, "in_identification", case_id):
-        household.lifecycle_status, household.case_id, household.updated_at = "in_identification", case_id, ctx.clock.now()
-        _audit(session, ctx, audit.SYSTEM, "household.case_linked" if linked else "household.case_opened",
-               "household", household.id, previous, "in_identification", {"case_id": case_id, source_type: source_id})
-    if source_type == "application":
-        application = repository.get_application(session, source_id)
-        if application is not None:
-            _move_application(application, "in_identification", case_id, at, StatusFacts())
+    record = repository.open_record(session, household.id)
+    changed_household = case_step_applies(household.case_status, household.case_id, household.case_status_at,
+                                          step.step, step.case_id, step.at)
+    steps = [step]
+    if step.linked and household.case_id == step.case_id and household.case_status not in (None, "in_identification"):
+        # Joining a case does not move it: the household stays where its case is, and what joined catches up.
+        changed_household = False
+        steps.append(replace(step, step=household.case_status, facts=StatusFacts(
+            file_number=household.file_number, programmes=household.programmes or (),
+            notice_ends_at=household.notice_ends_at, reasons=household.decision_reasons or (), appeal=household.appeal,
+            reason=household.withdrawal_reason, at=household.case_status_at)))
+    if changed_household:
+        if household.case_id != step.case_id:  # a new case: what was said about the last one no longer holds
+            household.decision_reasons = household.appeal = household.withdrawal_reason = None
+            household.notice_ends_at = None
+        household.case_id, household.case_status, household.case_status_at = step.case_id, step.step, step.at
+        household.lifecycle_status, household.updated_at = HOUSEHOLD_STATUS_OF_STEP[step.step], now
+        facts = step.facts
+        if step.step == "in_notice":
+            household.notice_ends_at, household.programmes = facts.notice_ends_at, list(facts.programmes)
+        elif step.step == "enrolled":
+            household.file_number, household.programmes = facts.file_number, list(facts.programmes)
+        elif step.step == "rejected":
+            household.decision_reasons, household.appeal = [dict(r) for r in facts.reasons], facts.appeal
+        elif step.step == "withdrawn":
+            household.withdrawal_reason = facts.reason
+        if step.step in FINAL_CASE_STEPS and record is not None:
+            record.status, record.closed_at, record.close_reason = "closed", now, step.step
+        _audit(session, ctx, audit.SYSTEM, f"household.{step.step}" if not step.linked else "household.case_linked",
+               "household", household.id, previous, household.lifecycle_status,
+               {"case_id": step.case_id, "case_status": step.step, "at": step.at.isoformat(),
+                **({step.source[0]: step.source[1]} if step.source else {}),
+                **({"reasons": [r["code"] for r in step.facts.reasons]} if step.facts.reasons else {}),
+                **({"file_number": step.facts.file_number} if step.facts.file_number else {})})
+    moved: list[Application] = []
+    if step.source is not None and step.source[0] == "application":
+        application = repository.get_application(session, step.source[1])
+        applications = [application] if application is not None else []
     else:
-        referral = repository.get_referral(session, source_id)
-        if referral is not None and referral.status == "sent":
-            referral.status, referral.case_id = ("case_linked" if linked else "case_opened"), case_id
-
-
-def on_notice_published(session: Session, ctx: Context, *, household_id: str, case_id: str, ends_at: datetime,
-                        programmes: list[str], at: datetime) -> None:
-    household = _household_for_event(session, household_id, "notice")
-    if household is None:
-        return
-    previous = household.lifecycle_status
-    if case_step_applies(previous, household.case_id, "in_notice", case_id):
-        household.lifecycle_status, household.case_id = "in_notice", case_id
-        household.notice_ends_at, household.programmes, household.updated_at = ends_at, programmes, ctx.clock.now()
-        _audit(session, ctx, audit.SYSTEM, "household.in_notice", "household", household.id, previous, "in_notice",
-               {"case_id": case_id, "ends_at": ends_at.isoformat()})
-    record = repository.open_record(session, household.id)
-    facts = StatusFacts(programmes=programmes, notice_ends_at=ends_at)
-    for application in repository.applications_of_case(session, household.id, case_id, record.id if record else None):
-        _move_application(application, "in_notice", case_id, at, facts)
-
-
-def _decided(session: Session, ctx: Context, household: Household, case_id: str, status: str, at: datetime,
-             facts: StatusFacts, details: dict) -> None:
-    """A decision (enrolled or rejected) closes the household's record and settles its applications and referrals."""
-    record = repository.open_record(session, household.id)
-    applications = repository.applications_of_case(session, household.id, case_id, record.id if record else None)
-    previous = household.lifecycle_status
-    if not case_step_applies(previous, household.case_id, status, case_id):
-        return
-    household.lifecycle_status, household.case_id, household.updated_at = status, case_id, ctx.clock.now()
-    if record is not None:
-        record.status, record.closed_at, record.close_reason = "closed", ctx.clock.now(), status
+        applications = repository.applications_of_case(session, household.id, step.case_id,
+                                                       record.id if record else None)
     for application in applications:
-        _move_application(application, status, case_id, at, facts)
-    for referral in repository.referrals_of_case(session, household.id, case_id):
-        referral.status, referral.case_id = status, case_id
-    _audit(session, ctx, audit.SYSTEM, f"household.{status}", "household", household.id, previous, status,
-           {"case_id": case_id, **details})
-
-
-def on_household_rejected(session: Session, ctx: Context, *, household_id: str, case_id: str, reasons: list[dict],
-                          appeal: dict, at: datetime) -> None:
-    household = _household_for_event(session, household_id, "rejected")
-    if household is None:
-        return
-    if case_step_applies(household.lifecycle_status, household.case_id, "rejected", case_id):
-        household.decision_reasons, household.appeal = reasons, appeal
-    _decided(session, ctx, household, case_id, "rejected", at, StatusFacts(reasons=reasons, appeal=appeal),
-             {"reasons": [r["code"] for r in reasons]})
-
-
-def on_household_enrolled(session: Session, ctx: Context, *, household_id: str, case_id: str, file_number: str,
-                          programmes: list[str], at: datetime) -> None:
-    household = _household_for_event(session, household_id, "enrolled")
-    if household is None:
-        return
-    if case_step_applies(household.lifecycle_status, household.case_id, "enrolled", case_id):
-        household.file_number, household.programmes = file_number, programmes
-        household.decision_reasons = household.appeal = None
-    _decided(session, ctx, household, case_id, "enrolled", at,
-             StatusFacts(file_number=file_number, programmes=programmes), {"file_number": file_number})
-    if household.lifecycle_status == "enrolled":
+        if any([_move_application(application, s) for s in steps]):
+            moved.append(application)
+    if step.source is not None and step.source[0] == "referral":
+        referral = repository.get_referral(session, step.source[1])
+        if referral is not None and referral.status == "sent":
+            referral.status, referral.case_id = ("case_linked" if step.linked else "case_opened"), step.case_id
+            changed_household = True
+    if step.step in FINAL_CASE_STEPS and household.case_id == step.case_id and household.case_status == step.step:
+        for referral in repository.referrals_of_case(session, household.id, step.case_id):
+            if referral.status != step.step:
+                referral.status, referral.case_id = step.step, step.case_id
+                changed_household = True
+    if step.step == "enrolled" and household.lifecycle_status == "enrolled":
         # Clues still waiting about an enrolled household join its file: nothing more to verify or refer.
         for clue in repository.clues_of_household(session, household.id, PENDING_CLUE_STATUSES):
             _audit(session, ctx, audit.SYSTEM, "clue.linked", "clue", clue.id, clue.status, "linked",
-                   {"file_number": file_number})
-            clue.status, clue.updated_at, clue.task_area, clue.task_due_on = "linked", ctx.clock.now(), None, None
+                   {"file_number": step.facts.file_number})
+            clue.status, clue.updated_at, clue.task_area, clue.task_due_on = "linked", now, None, None
+            changed_household = True
+    if not (changed_household or moved):
+        return False
+    household_updated(session, ctx, household, previous, "case_step", cause, moved)
+    return True
 
 
 def status_facts(application: Application, household: Household | None) -> StatusFacts:
     """The decision details a citizen may see with the application's current status."""
     if household is None or household.case_id != application.case_id:
-        return StatusFacts()
+        return StatusFacts(at=application.status_changed_at)
     return StatusFacts(file_number=household.file_number, programmes=household.programmes or (),
                        notice_ends_at=household.notice_ends_at, reasons=household.decision_reasons or (),
-                       appeal=household.appeal)
+                       appeal=household.appeal, reason=household.withdrawal_reason, at=application.status_changed_at)
 
 
 # --- long-term follow-up: in follow-up, and relapses back on a fast track ------------------------------------------
-def on_followup_started(session: Session, ctx: Context, *, household_id: str, at: datetime) -> None:
+def on_followup_started(session: Session, ctx: Context, *, household_id: str, at: datetime,
+                        cause: Event | None = None) -> None:
     """followup.plan.started: the household left assistance and is followed up; new reports about it are linked."""
     household = _household_for_event(session, household_id, "followup")
     if household is None or household.lifecycle_status == "follow_up":
@@ -685,6 +740,7 @@ def on_followup_started(session: Session, ctx: Context, *, household_id: str, at
     previous = household.lifecycle_status
     household.lifecycle_status, household.updated_at = "follow_up", ctx.clock.now()
     _audit(session, ctx, audit.SYSTEM, "household.follow_up", "household", household.id, previous, "follow_up", None)
+    household_updated(session, ctx, household, previous, "follow_up", cause)
 
 
 def on_relapse_detected(session: Session, ctx: Context, event: Event) -> Referral:
@@ -712,3 +768,30 @@ def on_relapse_detected(session: Session, ctx: Context, event: Event) -> Referra
            {"relapse_id": d["relapse_id"], "plan_id": d["plan_id"], "risk_kind": d["risk_kind"]})
     return _refer(session, ctx, household, record, "relapse", d["relapse_id"], audit.SYSTEM, referral_id,
                   fast_track=True, extra_reasons=d["reasons"], extra_channels=["followup"])
+
+
+# --- overdue verification tasks -----------------------------------------------------------------------------------
+def overdue_explanation(due_on: date, today: date) -> tuple[str, str]:
+    days = (today - due_on).days
+    return (f"The verification visit of this clue was due by {due_on.isoformat()} and has not been recorded: "
+            f"{days} day{'s' if days != 1 else ''} overdue.",
+            f"该线索的核实走访应于 {due_on.isoformat()} 前完成，至今未登记，已逾期 {days} 天。")
+
+
+def report_overdue_clues(session: Session, ctx: Context) -> int:
+    """discovery.clue.overdue, once for each clue whose verification visit is past its due date; returns how many."""
+    now, today = ctx.clock.now(), ctx.today()
+    clues = repository.overdue_clues_to_report(session, today)
+    for clue in clues:
+        clue.overdue_reported_at = now
+        en, zh = overdue_explanation(clue.task_due_on, today)
+        _emit(ctx, session, "discovery.clue.overdue", clue.household_id, {
+            "clue_id": clue.id, "household_id": clue.household_id, "record_id": clue.record_id,
+            "division_code": clue.division_code, "task_area": clue.task_area or clue.division_code,
+            "due_on": clue.task_due_on.isoformat(), "detected_at": now.isoformat(),
+            "days_overdue": (today - clue.task_due_on).days, "status": clue.status, "severity": clue.severity,
+            "kind": clue.kind, "rule_id": clue.rule_id, "rule_version": clue.rule_version,
+            "explanation": {"en": en, "zh": zh}}, now)
+        _audit(session, ctx, audit.SYSTEM, "clue.overdue", "clue", clue.id, clue.status, clue.status,
+               {"due_on": clue.task_due_on.isoformat(), "days_overdue": (today - clue.task_due_on).days})
+    return len(clues)

@@ -49,6 +49,10 @@ class Household(Base):
     decision_reasons: Mapped[list | None] = mapped_column(JSON)  # [{code, en, zh}] of a rejection
     appeal: Mapped[dict | None] = mapped_column(JSON)  # {en, zh}
     notice_ends_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # where its latest case stands (identification's step, see lifecycle.CASE_STEPS) and when that step happened
+    case_status: Mapped[str | None] = mapped_column(String(20))
+    case_status_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    withdrawal_reason: Mapped[str | None] = mapped_column(Text)
     merged_into: Mapped[str | None] = mapped_column(String(64))
     opened_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
@@ -181,7 +185,9 @@ class Signal(Base):
     """Every partner record taken in, once: unique (source_department, external_id) makes resending harmless."""
 
     __tablename__ = "signals"
-    __table_args__ = (UniqueConstraint("source_department", "external_id", name="uq_signals_source_external"),)
+    __table_args__ = (UniqueConstraint("source_department", "external_id", name="uq_signals_source_external"),
+                      {"info": {"event_exempt": "raw partner records taken in once (deduplication key); a record that "
+                                                "becomes a clue is published as discovery.clue.raised"}})
 
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
     source_department: Mapped[str] = mapped_column(String(64))
@@ -228,6 +234,7 @@ class Clue(Base):
     dismissed_reason_code: Mapped[str | None] = mapped_column(String(30))
     dismissed_reason: Mapped[str | None] = mapped_column(Text)
     referral_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    overdue_reported_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # discovery.clue.overdue, once
 
 
 class Referral(Base):
@@ -249,7 +256,7 @@ class Referral(Base):
     clue_ids: Mapped[list] = mapped_column(JSON)
     visit_ids: Mapped[list] = mapped_column(JSON)
     sudden_hardship: Mapped[bool] = mapped_column(Boolean)
-    status: Mapped[str] = mapped_column(String(20))  # sent | case_opened | case_linked | enrolled | rejected
+    status: Mapped[str] = mapped_column(String(20))  # sent | case_opened | case_linked | enrolled | rejected | withdrawn
     case_id: Mapped[str | None] = mapped_column(String(64))
 
 

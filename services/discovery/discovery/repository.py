@@ -4,9 +4,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Iterable, Sequence
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, and_, func, not_, select, update
 from sqlalchemy.orm import Session, selectinload
 
+from discovery.domain.lifecycle import AWAITING_VISIT
 from discovery.models import (
     Application,
     Clue,
@@ -190,14 +191,35 @@ def get_clue(session: Session, clue_id: str) -> Clue | None:
     return session.get(Clue, clue_id)
 
 
+def _overdue(today: date):
+    """The SQL form of lifecycle.clue_overdue."""
+    return and_(Clue.status.in_(list(AWAITING_VISIT)), Clue.task_due_on.is_not(None), Clue.task_due_on < today)
+
+
 def list_clues(session: Session, area: str | None, division_prefix: str | None, status: str | None,
-               household_id: str | None, limit: int, offset: int) -> tuple[list[Clue], int]:
+               household_id: str | None, limit: int, offset: int, *, overdue: bool | None = None,
+               today: date | None = None) -> tuple[list[Clue], int]:
     query = select(Clue).where(*_in_area(Clue.division_code, area, division_prefix))
     if status:
         query = query.where(Clue.status == status)
     if household_id:
         query = query.where(Clue.household_id == household_id)
-    return _page(session, query, (Clue.raised_at.desc(), Clue.id), limit, offset)
+    if overdue is not None:
+        query = query.where(_overdue(today) if overdue else not_(_overdue(today)))
+    # overdue tasks first (oldest due date first), so the village sees what is late before what is new
+    order = (Clue.task_due_on, Clue.id) if overdue else (Clue.raised_at.desc(), Clue.id)
+    return _page(session, query, order, limit, offset)
+
+
+def overdue_clues_to_report(session: Session, today: date, limit: int = 500) -> list[Clue]:
+    """Overdue clues not yet reported, locked so that two timers never report one twice."""
+    return list(session.execute(select(Clue).where(_overdue(today), Clue.overdue_reported_at.is_(None))
+                                .order_by(Clue.task_due_on, Clue.id).limit(limit).with_for_update(skip_locked=True))
+                .scalars())
+
+
+def count_overdue_clues(session: Session, today: date) -> int:
+    return session.execute(select(func.count()).select_from(Clue).where(_overdue(today))).scalar_one()
 
 
 def clues_of_record(session: Session, record_id: str, statuses: Iterable[str]) -> list[Clue]:

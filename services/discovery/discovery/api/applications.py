@@ -18,7 +18,8 @@ from discovery.api.schemas import (
     TimelineEntry,
 )
 from discovery.api.views import application_read
-from discovery.domain.lifecycle import APPLICATION_STATUSES, explain_application
+from discovery.domain.lifecycle import APPLICATION_STATUSES, explain_application, timeline_order
+from shared.emits import route_emits
 
 router = APIRouter(prefix="/api/v1", tags=["applications"])
 
@@ -33,7 +34,8 @@ ERRORS = {401: {"description": "No or invalid staff token"}, 403: {"description"
                          "resident ID numbers). For a household already enrolled or in follow-up the application is "
                          "linked to its file (status `linked`) and no new case is opened.",
              responses={409: {"description": "Idempotency-Key reused with a different body"},
-                        422: {"description": "A field breaks a rule; the error names the field and the rule"}})
+                        422: {"description": "A field breaks a rule; the error names the field and the rule"}},
+             openapi_extra=route_emits("discovery.application.submitted", "discovery.household.updated"))
 def submit_application(body: ApplicationCreate, request: Request, ctx: Ctx,
                        idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None):
     return idempotent(request.app.state.runtime, "POST /api/v1/applications", idempotency_key,
@@ -47,7 +49,8 @@ def submit_application(body: ApplicationCreate, request: Request, ctx: Ctx,
              description="Village or township staff enter an application for a household that cannot apply itself; "
                          "the household's authorisation and who assisted are recorded and travel with the event.",
              responses={**ERRORS, 409: {"description": "Idempotency-Key reused with a different body"},
-                        422: {"description": "A field breaks a rule"}})
+                        422: {"description": "A field breaks a rule"}},
+             openapi_extra=route_emits("discovery.application.submitted", "discovery.household.updated"))
 def submit_assisted_application(body: AssistedApplicationCreate, request: Request, principal: FieldStaff,
                                 ctx: Ctx,
                                 idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None):
@@ -79,8 +82,9 @@ def application_status(application_id: str, request: Request,
             raise HTTPException(404, detail=NOT_FOUND)
         household = repository.get_household(session, application.household_id)
         facts = handlers.status_facts(application, household)
-        last = application.timeline[-1] if application.timeline else None
-        en, zh = ((last.text_en, last.text_zh) if last is not None and last.status == application.status
+        timeline = sorted(application.timeline, key=lambda t: (*timeline_order(t.at, t.status), t.id))
+        current = next((t for t in reversed(timeline) if t.status == application.status), None)
+        en, zh = ((current.text_en, current.text_zh) if current is not None
                   else explain_application(application.status, facts))
         return ApplicationStatus(
             application_id=application.id, status=application.status, explanation_en=en, explanation_zh=zh,
@@ -90,8 +94,9 @@ def application_status(application_id: str, request: Request,
             file_number=facts.file_number if application.status in ("enrolled", "linked") else None,
             programmes=list(facts.programmes) if application.status in ("in_notice", "enrolled") else [],
             notice_ends_at=facts.notice_ends_at if application.status == "in_notice" else None,
+            withdrawal_reason=facts.reason if application.status == "withdrawn" else None,
             timeline=[TimelineEntry(at=t.at, status=t.status, en=t.text_en, zh=t.text_zh)
-                      for t in application.timeline])
+                      for t in timeline])
 
     return transaction(request.app.state.runtime, read)
 
@@ -112,7 +117,8 @@ def list_applications(request: Request, principal: Staff,
                       division_code: Annotated[str | None, Query(pattern=r"^[0-9]{2,12}$",
                                                                  description="prefix of the division code, within your area")] = None,
                       status: Literal[APPLICATION_STATUSES] | None = None,
-                      limit: Annotated[int, Query(ge=1, le=200)] = 50, offset: Annotated[int, Query(ge=0)] = 0):
+                      limit: Annotated[int, Query(ge=1, le=200)] = 50,
+                      offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0):
     with request.app.state.runtime.session_factory() as session:
         rows, total = repository.list_applications(session, principal.area, division_code, status, limit, offset)
         return ApplicationPage(items=[application_read(a) for a in rows], total=total, limit=limit, offset=offset)

@@ -5,6 +5,7 @@ from typing import Annotated, Iterable
 
 from fastapi import Depends, HTTPException, Request
 
+from discovery.domain.lifecycle import ROLE_LABELS
 from discovery.handlers import Context
 from shared.auth import CurrentPrincipal, Principal, require_area
 from shared.unit_of_work import caller_scope, idempotent, transaction  # noqa: F401 (the routes' one transaction)
@@ -15,6 +16,10 @@ def context(request: Request) -> Context:
 
 
 Ctx = Annotated[Context, Depends(context)]
+
+
+def role_zh(role: str) -> str:
+    return ROLE_LABELS.get(role, ("", "其他角色"))[1]
 
 
 def staff_scope(principal: Principal) -> str:
@@ -29,7 +34,8 @@ def _roles(roles: Iterable[str], action_en: str, action_zh: str):
             raise HTTPException(403, detail={
                 "error": "role_not_allowed", "allowed_roles": list(roles),
                 "message": f"{action_en} needs one of the roles {', '.join(roles)}; you are {principal.role}.",
-                "message_zh": f"{action_zh}需要以下角色之一：{'、'.join(roles)}；当前角色为 {principal.role}。"})
+                "message_zh": f"{action_zh}需要以下角色之一：{'、'.join(role_zh(r) for r in roles)}；"
+                              f"当前角色为{role_zh(principal.role)}。"})
         return principal
     return Annotated[Principal, Depends(check)]
 

@@ -69,7 +69,7 @@ class ApplicationCreate(BaseModel):
         if len(selves) != 1 or selves[0].id_number != self.applicant.id_number:
             raise PydanticCustomError("members_include_applicant",
                                       "members must contain the applicant exactly once, with relationship 'self'",
-                                      {"message_zh": "家庭成员中必须且只能有一名申请人本人（relationship 为 self）"})
+                                      {"message_zh": "家庭成员中必须且只能有一名申请人本人（与申请人关系为“本人”）"})
         return self
 
 
@@ -107,7 +107,8 @@ class ApplicationRead(BaseModel):
     household_id: str
     record_id: str | None
     channel: str
-    status: str = Field(description="submitted | in_identification | in_notice | enrolled | rejected | linked")
+    status: str = Field(description="submitted | in_identification | assessing | assessed | reviewed | in_notice | notice_closed | "
+                                    "township_reviewed | enrolled | rejected | withdrawn | linked")
     status_explanation_en: str
     status_explanation_zh: str
     division_code: str
@@ -155,7 +156,8 @@ class ApplicationStatus(BaseModel):
     """Where an application stands and why 申请进度, for the citizen."""
 
     application_id: str
-    status: str = Field(description="submitted | in_identification | in_notice | enrolled | rejected | linked")
+    status: str = Field(description="submitted | in_identification | assessing | assessed | reviewed | in_notice | notice_closed | "
+                                    "township_reviewed | enrolled | rejected | withdrawn | linked")
     explanation_en: str
     explanation_zh: str
     updated_at: datetime
@@ -164,7 +166,8 @@ class ApplicationStatus(BaseModel):
     file_number: str | None = None
     programmes: list[str] = Field(default_factory=list)
     notice_ends_at: datetime | None = None
-    timeline: list[TimelineEntry]
+    withdrawal_reason: str | None = Field(None, description="why the case was withdrawn")
+    timeline: list[TimelineEntry] = Field(description="every step, oldest first, in both languages (dates in China time)")
 
 
 # --- home visits --------------------------------------------------------------------------------------------------
@@ -289,7 +292,9 @@ class ClueRead(BaseModel):
     external_id: str
     raised_at: datetime
     task_area: str | None
-    task_due_on: date | None
+    task_due_on: date | None = Field(description="the last day for the verification visit (China date)")
+    overdue: bool = Field(description="the verification visit is past its due date 核实逾期")
+    overdue_reported_at: datetime | None = Field(None, description="when discovery.clue.overdue was raised")
     verification_visit_id: str | None
     dismissed_reason_code: str | None
     dismissed_reason: str | None
@@ -336,12 +341,21 @@ class RecordRead(BaseModel):
 class HouseholdRead(BaseModel):
     household_id: str
     division_code: str
-    lifecycle_status: str
+    lifecycle_status: str = Field(description="in_discovery | referred | in_identification | in_notice | enrolled | "
+                                              "rejected | withdrawn | cleared | follow_up | merged")
     lifecycle_explanation_en: str
     lifecycle_explanation_zh: str
     case_id: str | None
+    case_status: str | None = Field(None, description="the step identification's latest case is at: in_identification | "
+                                                      "assessing | assessed | reviewed | in_notice | notice_closed | "
+                                                      "township_reviewed | enrolled | rejected | withdrawn")
+    case_status_at: datetime | None = Field(None, description="when that step happened")
     file_number: str | None
     programmes: list[str]
+    notice_ends_at: datetime | None = None
+    rejection_reasons: list[Reason] = Field(default_factory=list, description="why the household was not approved")
+    appeal: Bilingual | None = Field(None, description="how to appeal the rejection")
+    withdrawal_reason: str | None = Field(None, description="why the case was withdrawn")
     merged_into: str | None
     members: list[MemberRead]
     records: list[RecordRead]

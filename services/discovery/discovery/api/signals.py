@@ -25,6 +25,7 @@ from discovery.api.schemas import SignalResult
 from discovery.domain.signals import InvalidSignal
 from discovery.signal_files import RecordResult, iter_csv, iter_jsonl, screen_stream
 from shared.auth import Principal
+from shared.emits import route_emits
 
 router = APIRouter(prefix="/api/v1", tags=["signals"])
 FORMATS = {"application/x-ndjson": "jsonl", "application/jsonl": "jsonl", "application/json-lines": "jsonl",
@@ -156,7 +157,9 @@ def _drain(spool: IO[bytes]) -> Iterator[bytes]:
                          "source_department and external_id) is a `duplicate`; a record's source_department must be "
                          "the token's department. Records are committed in batches; the answer has one JSON line per "
                          "record, in file order.",
-             openapi_extra={"requestBody": REQUEST_BODY}, responses=RESPONSES, response_class=StreamingResponse)
+             openapi_extra={"requestBody": REQUEST_BODY,
+                            **route_emits("discovery.clue.raised", "discovery.household.updated")},
+             responses=RESPONSES, response_class=StreamingResponse)
 async def upload_signals(request: Request, principal: PartnerDepartment):
     fmt, encoding = _content_type(request.headers.get("content-type"))
     if fmt is None:

@@ -1,6 +1,8 @@
 """How discovery's records are shown: ID numbers masked, statuses explained in English and Chinese."""
 from __future__ import annotations
 
+from datetime import date
+
 from discovery.api.schemas import (
     ApplicationRead,
     Authorisation,
@@ -12,15 +14,14 @@ from discovery.api.schemas import (
     VisitRead,
 )
 from discovery.domain.identity import mask_id_number
-from discovery.domain.lifecycle import CLUE_NEXT_STEPS, explain_application
+from discovery.domain.lifecycle import CLUE_NEXT_STEPS, clue_overdue, explain_application, timeline_order
 from discovery.models import Application, Clue, DiscoveryRecord, Referral, Visit
 
 
 def application_read(a: Application) -> ApplicationRead:
-    if a.timeline and a.timeline[-1].status == a.status:
-        explanation = a.timeline[-1].text_en, a.timeline[-1].text_zh
-    else:
-        explanation = explain_application(a.status)
+    current = next((t for t in sorted(a.timeline, key=lambda t: (*timeline_order(t.at, t.status), t.id), reverse=True)
+                    if t.status == a.status), None)
+    explanation = (current.text_en, current.text_zh) if current is not None else explain_application(a.status)
     assisted = authorisation = None
     if a.assisted_by_subject:
         assisted = StaffRead(subject=a.assisted_by_subject, role=a.assisted_by_role, area=a.assisted_by_area,
@@ -48,7 +49,8 @@ def visit_read(v: Visit) -> VisitRead:
         sudden_hardship=v.sudden_hardship, linked=v.linked, referral_id=v.referral_id)
 
 
-def clue_read(c: Clue) -> ClueRead:
+def clue_read(c: Clue, today: date) -> ClueRead:
+    """`today` is China's date: whether the verification visit is overdue."""
     return ClueRead(
         clue_id=c.id, household_id=c.household_id, record_id=c.record_id, status=c.status,
         allowed_next_steps=list(CLUE_NEXT_STEPS[c.status]), kind=c.kind, severity=c.severity, rule_id=c.rule_id,
@@ -56,6 +58,7 @@ def clue_read(c: Clue) -> ClueRead:
         explanation_zh=c.explanation_zh, division_code=c.division_code, id_number_masked=mask_id_number(c.id_number),
         occurred_on=c.occurred_on, source_department=c.source_department, external_id=c.external_id,
         raised_at=c.raised_at, task_area=c.task_area, task_due_on=c.task_due_on,
+        overdue=clue_overdue(c.status, c.task_due_on, today), overdue_reported_at=c.overdue_reported_at,
         verification_visit_id=c.verification_visit_id, dismissed_reason_code=c.dismissed_reason_code,
         dismissed_reason=c.dismissed_reason, referral_id=c.referral_id)
 

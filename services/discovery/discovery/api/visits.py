@@ -9,6 +9,7 @@ from discovery import handlers, repository
 from discovery.api.deps import Ctx, FieldStaff, Staff, idempotent, in_area, staff_scope
 from discovery.api.schemas import VisitCreate, VisitOutcomeRead, VisitRead
 from discovery.api.views import visit_read
+from shared.emits import route_emits
 
 router = APIRouter(prefix="/api/v1", tags=["visits"])
 ERRORS = {401: {"description": "No or invalid staff token"}, 403: {"description": "Role not allowed"},
@@ -21,7 +22,9 @@ ERRORS = {401: {"description": "No or invalid staff token"}, 403: {"description"
                          "`recommendation: refer` hands the household to identification (discovery.household.referred) "
                          "with every clue and visit open on its record; for a household already enrolled or in "
                          "follow-up the visit is linked to its file and nothing is referred.",
-             responses={**ERRORS, 422: {"description": "A field breaks a rule"}})
+             responses={**ERRORS, 422: {"description": "A field breaks a rule"}},
+             openapi_extra=route_emits("discovery.visit.recorded", "discovery.household.referred",
+                                       "discovery.household.updated"))
 def record_visit(body: VisitCreate, request: Request, principal: FieldStaff, ctx: Ctx,
                  idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None):
     in_area(principal, body.division_code)

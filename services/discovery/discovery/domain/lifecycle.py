@@ -2,49 +2,80 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Iterable, Mapping, Sequence
+
+from shared.clock import china_time
 
 # --- the household ------------------------------------------------------------------------------------------------
 # in_discovery: discovery holds an open record, nothing handed over yet; referred: an application or referral went
 # to identification; in_identification / in_notice: identification has a case (on public notice); enrolled /
-# rejected: identification decided; cleared: discovery closed the record without a case (clues dismissed, visit found
-# no need); follow_up: reserved for the follow-up stage; merged: the record was joined to another household's.
-HOUSEHOLD_STATUSES = ("in_discovery", "referred", "in_identification", "in_notice", "enrolled", "rejected", "cleared",
-                      "follow_up", "merged")
+# rejected: identification decided; withdrawn: the case was withdrawn without a decision; cleared: discovery closed
+# the record without a case (clues dismissed, visit found no need); follow_up: in follow-up after exit; merged: the
+# record was joined to another household's.
+HOUSEHOLD_STATUSES = ("in_discovery", "referred", "in_identification", "in_notice", "enrolled", "rejected",
+                      "withdrawn", "cleared", "follow_up", "merged")
 # A household in one of these already has a file: new applications, visits and clues join it, nothing is referred.
 LINKED_STATUSES = frozenset({"enrolled", "follow_up"})
 # Households never handed to identification: their records may be merged into another household's.
 MERGEABLE_STATUSES = frozenset({"in_discovery", "cleared"})
-_HOUSEHOLD_RANK = {"in_discovery": 0, "cleared": 0, "rejected": 0, "referred": 1, "in_identification": 2,
-                   "in_notice": 3, "enrolled": 4, "follow_up": 5, "merged": 9}
+# Households whose last case (or record) ended without assistance: a new report starts a new record.
+RESTARTING_STATUSES = frozenset({"rejected", "withdrawn", "cleared"})
+_HOUSEHOLD_RANK = {"in_discovery": 0, "cleared": 0, "rejected": 0, "withdrawn": 0, "referred": 1,
+                   "in_identification": 2, "in_notice": 3, "enrolled": 4, "follow_up": 5, "merged": 9}
 
 
 def household_moves_forward(current: str, new: str) -> bool:
     """True when discovery's own action (an application, a referral) moves the household to `new`.
 
-    A household that was rejected or cleared starts again (a new record); one in identification stays there.
+    A household that was rejected, withdrawn or cleared starts again (a new record); one in identification stays there.
     """
     return _HOUSEHOLD_RANK[new] > _HOUSEHOLD_RANK[current]
 
 
-# Identification's decisions about one case, in order; a later one never gives way to an earlier one arriving late.
-_CASE_STEP = {"in_identification": 1, "in_notice": 2, "enrolled": 3, "rejected": 3}
+# --- identification's case, step by step --------------------------------------------------------------------------
+# Each step of identification's statutory workflow that discovery hears of, in workflow order. A case can loop (an
+# upheld objection or the township sends it back to assessment), so within one case the step that happened last
+# (by the time identification gives it) is where the case stands; a decision or a withdrawal ends the case.
+CASE_STEPS = ("in_identification", "assessing", "assessed", "reviewed", "in_notice", "notice_closed",
+              "township_reviewed", "enrolled", "rejected", "withdrawn")
+FINAL_CASE_STEPS = frozenset({"enrolled", "rejected", "withdrawn"})
+_STEP_RANK = {step: i for i, step in enumerate(CASE_STEPS)}
+# Where the household stands while its case is at a step.
+HOUSEHOLD_STATUS_OF_STEP: Mapping[str, str] = {
+    **{step: "in_identification" for step in CASE_STEPS}, "in_notice": "in_notice",
+    "enrolled": "enrolled", "rejected": "rejected", "withdrawn": "withdrawn"}
 
 
-def case_step_applies(current_status: str, current_case: str | None, new_status: str, case_id: str) -> bool:
-    """Whether an identification event about `case_id` moves a household (or application) to `new_status`.
+def case_step_applies(current_step: str | None, current_case: str | None, current_at: datetime | None,
+                      new_step: str, case_id: str, at: datetime) -> bool:
+    """Whether a step of case `case_id` that happened at `at` becomes where a household (or application) stands.
 
-    Events of one case may arrive out of order across topics (the notice before the opening): within one case only
-    forward steps apply. An event of a different case applies (a new case after a rejection).
+    identification's topics are read independently, so steps may arrive out of order: within one case the latest step
+    wins (ties in workflow order), and nothing moves a case on after its decision or withdrawal. A step of a different
+    case applies (a new case after a rejection or withdrawal) unless it happened before where things stand: a late
+    step of an earlier case.
     """
-    if current_case != case_id:
+    if new_step not in _STEP_RANK:
+        raise ValueError(f"unknown case step {new_step!r}")
+    if current_case != case_id or current_step not in _STEP_RANK:
+        return current_case is None or current_at is None or at >= current_at
+    if current_step in FINAL_CASE_STEPS:
+        return False
+    if new_step in FINAL_CASE_STEPS or current_at is None:
         return True
-    return _CASE_STEP.get(new_status, 0) > _CASE_STEP.get(current_status, 0)
+    return (at, _STEP_RANK[new_step]) > (current_at, _STEP_RANK[current_step])
 
 
 # --- applications -------------------------------------------------------------------------------------------------
-APPLICATION_STATUSES = ("submitted", "in_identification", "in_notice", "enrolled", "rejected", "linked")
+APPLICATION_STATUSES = ("submitted", *CASE_STEPS, "linked")
+_TIMELINE_RANK = {"submitted": -1, "linked": -1, **_STEP_RANK}
+
+
+def timeline_order(at: datetime, status: str) -> tuple[datetime, int]:
+    """Steps in the order they happened; steps given the same moment (a withdrawal and the closing of its notice) in
+    workflow order."""
+    return at, _TIMELINE_RANK.get(status, len(_TIMELINE_RANK))
 
 PROGRAMME_LABELS: Mapping[str, tuple[str, str]] = {
     "dibao": ("minimum living guarantee", "最低生活保障"),
@@ -62,7 +93,7 @@ PROGRAMME_LABELS: Mapping[str, tuple[str, str]] = {
 
 @dataclass(frozen=True)
 class StatusFacts:
-    """What is known about a decision, to explain a status."""
+    """What is known about a step of the case, to explain it."""
 
     file_number: str | None = None
     programmes: Sequence[str] = ()
@@ -70,6 +101,10 @@ class StatusFacts:
     reasons: Sequence[Mapping[str, str]] = ()
     appeal: Mapping[str, str] | None = None
     linked_to: str | None = None  # the household status an application was linked to
+    at: datetime | None = None  # when the step happened (shown as a China date)
+    outcome: str | None = None  # democratic review, township review, objection: identification's outcome code
+    cause: str | None = None  # why the case is assessed (again): objection_upheld | returned_by_township
+    reason: str | None = None  # a withdrawal's reason; a notice's closing reason (period_ended | case_withdrawn)
 
 
 def _programmes(programmes: Iterable[str]) -> tuple[str, str]:
@@ -77,32 +112,81 @@ def _programmes(programmes: Iterable[str]) -> tuple[str, str]:
     return ", ".join(en for en, _ in labels) or "monitoring", "、".join(zh for _, zh in labels) or "监测"
 
 
+def _day(moment: datetime | None) -> str | None:
+    """The China date of a moment, as people read it."""
+    return china_time(moment).strftime("%Y-%m-%d") if moment is not None else None
+
+
+def _on(facts: StatusFacts) -> tuple[str, str]:
+    day = _day(facts.at)
+    return (f" on {day}", f"{day}") if day else ("", "")
+
+
 def explain_application(status: str, facts: StatusFacts = StatusFacts()) -> tuple[str, str]:
-    """Where an application stands and why, for the citizen who made it: (English, Chinese)."""
+    """Where an application stands and why, for the citizen who made it: (English, Chinese). Dates are China dates."""
+    on_en, on_zh = _on(facts)
     if status == "submitted":
         return ("Your application has been received and passed to the civil-affairs office, which will open a case "
                 "for your household.", "您的申请已受理，已转交民政部门，将为您家立案审核。")
     if status == "in_identification":
-        return ("A case is open for your household: staff will check its circumstances (home visit, income and "
-                "assets) and decide.", "已为您家立案，工作人员将入户核查家庭经济状况后作出认定。")
+        return (f"A case was opened for your household{on_en}: staff will check its circumstances (home visit, income "
+                "and assets) and decide.", f"{on_zh}已为您家立案，工作人员将入户核查家庭经济状况后作出认定。")
+    if status == "assessing":
+        if facts.cause == "objection_upheld":
+            return (f"An objection raised during the public notice was upheld{on_en}: staff will check your "
+                    "household's circumstances again.",
+                    f"{on_zh}公示期间提出的异议经核实成立，工作人员将重新核查您家的经济状况。")
+        if facts.cause == "returned_by_township":
+            return (f"The township returned the case for another check{on_en}: staff will check your household's "
+                    "circumstances again.", f"{on_zh}乡镇退回重新核查，工作人员将再次核查您家的经济状况。")
+        return (f"Staff started checking your household's circumstances{on_en} (home visit, income and assets).",
+                f"{on_zh}工作人员已开始入户核查您家的经济状况（入户调查、收入和财产核对）。")
+    if status == "assessed":
+        return (f"The check of your household's circumstances was completed{on_en}; the village will hold a "
+                "democratic review.", f"{on_zh}家庭经济状况核查已完成，村（居）将组织民主评议。")
+    if status == "reviewed":
+        if facts.outcome == "reject":
+            return (f"The democratic review was held{on_en} and did not propose approval; the township will review "
+                    "the case.", f"{on_zh}已召开民主评议，评议未建议通过，将由乡镇审核。")
+        return (f"The democratic review was held{on_en} and proposed approval; the proposed decision will be put on "
+                "public notice.", f"{on_zh}已召开民主评议，评议建议通过，拟认定结果将进行公示。")
     if status == "in_notice":
-        until = f" until {facts.notice_ends_at:%Y-%m-%d}" if facts.notice_ends_at else ""
-        until_zh = f"，至 {facts.notice_ends_at:%Y-%m-%d} 止" if facts.notice_ends_at else ""
+        until = _day(facts.notice_ends_at)
         en, zh = _programmes(facts.programmes)
-        return (f"The proposed decision ({en}) is on public notice{until}; anyone may object during the notice.",
-                f"拟认定结果（{zh}）正在公示{until_zh}，公示期间可提出异议。")
+        return (f"The proposed decision ({en}) is on public notice{f' until {until}' if until else ''}; anyone may "
+                "object during the notice.",
+                f"拟认定结果（{zh}）正在公示{f'，至 {until} 止' if until else ''}，公示期间可提出异议。")
+    if status == "notice_closed":
+        if facts.reason == "case_withdrawn":
+            return (f"The public notice was taken down{on_en} because the case was withdrawn.",
+                    f"{on_zh}因申请撤回，公示已撤下。")
+        return (f"The public notice ended{on_en}; the township will review the case.",
+                f"{on_zh}公示期满，将由乡镇审核。")
+    if status == "township_reviewed":
+        if facts.outcome == "recommend_rejection":
+            return (f"The township reviewed the case{on_en} and recommends not approving it; the county will decide.",
+                    f"{on_zh}乡镇已审核，建议不予批准，将由县级民政部门审批。")
+        return (f"The township reviewed the case{on_en} and recommends approval; the county will decide.",
+                f"{on_zh}乡镇已审核，建议批准，将由县级民政部门审批。")
     if status == "enrolled":
         en, zh = _programmes(facts.programmes)
         number = f" under file number {facts.file_number}" if facts.file_number else ""
         number_zh = f"（档案号 {facts.file_number}）" if facts.file_number else ""
-        return (f"Your household has been enrolled{number}: {en}.", f"您家已纳入救助{number_zh}：{zh}。")
+        return (f"The county approved{on_en}: your household has been enrolled{number}: {en}.",
+                f"{on_zh}县级民政部门已批准，您家已纳入救助{number_zh}：{zh}。")
     if status == "rejected":
         reasons_en = "; ".join(r["en"] for r in facts.reasons) or "it does not meet the conditions"
         reasons_zh = "；".join(r["zh"] for r in facts.reasons) or "不符合条件"
         appeal_en = f" {facts.appeal['en']}" if facts.appeal else ""
         appeal_zh = facts.appeal["zh"] if facts.appeal else ""
-        return (f"Your household was not approved: {reasons_en}.{appeal_en}",
-                f"您家未通过认定：{reasons_zh}。{appeal_zh}")
+        return (f"Your household was not approved{on_en}: {reasons_en}.{appeal_en}",
+                f"{on_zh}您家未通过认定：{reasons_zh}。{appeal_zh}")
+    if status == "withdrawn":
+        why_en = f" ({facts.reason})" if facts.reason else ""
+        why_zh = f"（{facts.reason}）" if facts.reason else ""
+        return (f"The application was withdrawn{on_en}{why_en}: the case is closed without a decision and any public "
+                "notice has been taken down. You may apply again at any time.",
+                f"{on_zh}申请已撤回{why_zh}，案件未作认定即终止，公示（如有）已撤下。您可随时重新申请。")
     if status == "linked":
         number = f" (file number {facts.file_number})" if facts.file_number else ""
         number_zh = f"（档案号 {facts.file_number}）" if facts.file_number else ""
@@ -124,6 +208,7 @@ def explain_household(status: str) -> tuple[str, str]:
         "in_notice": ("Proposed decision on public notice.", "认定结果公示中。"),
         "enrolled": ("Enrolled: household file created.", "已建档纳入救助。"),
         "rejected": ("Not approved by identification.", "未通过认定。"),
+        "withdrawn": ("The case was withdrawn without a decision.", "认定申请已撤回，未作认定。"),
         "cleared": ("Discovery record closed without a case.", "发现记录已关闭，未转入认定。"),
         "follow_up": ("In follow-up after exit.", "退出后跟踪回访中。"),
         "merged": ("Merged into another household record.", "已并入其他家庭档案。"),
@@ -148,8 +233,28 @@ STEP_LABELS = {"verification": ("verification visit", "核实走访"), "referral
                "dismissal": ("dismissal", "排除")}
 
 
+CLUE_STATUS_LABELS: Mapping[str, tuple[str, str]] = {
+    "raised": ("raised", "待核实"), "verified": ("verified", "核实属实"), "unconfirmed": ("not confirmed", "核实未证实"),
+    "referred": ("referred", "已转入认定"), "dismissed": ("dismissed", "已排除"), "linked": ("on the household's file", "已并入家庭档案"),
+}
+ROLE_LABELS: Mapping[str, tuple[str, str]] = {
+    "village": ("village staff", "村（居）工作人员"), "township": ("township staff", "乡镇（街道）工作人员"),
+    "county": ("county staff", "县级民政工作人员"), "partner": ("partner department", "协作部门"),
+    "admin": ("administrator", "系统管理员"), "citizen": ("citizen", "群众"), "system": ("the system", "系统"),
+}
+
+
 def clue_step_allowed(status: str, step: str) -> bool:
     return step in CLUE_NEXT_STEPS[status]
+
+
+# The verification visit is still to be made: the village's task, with its due date (the last day it may be made).
+AWAITING_VISIT = frozenset({"raised"})
+
+
+def clue_overdue(status: str, due_on: date | None, today: date) -> bool:
+    """A clue whose verification visit has not been made by its due date (China's date): overdue from the day after."""
+    return status in AWAITING_VISIT and due_on is not None and today > due_on
 
 
 # Signal kinds that are sudden events calling for the fast procedure (report 5.5: accident, death of the earner, disaster).

@@ -27,6 +27,17 @@ RECORD_FIELDS: frozenset[str] = frozenset({
 })
 MAX_TEXT = {"source_department": 64, "external_id": 128}
 MAX_NOTE = 2000
+MAX_AMOUNT = Decimal(10_000_000)  # yuan per item (CONVENTIONS); shares and grades have their own, narrower bounds
+# Field names as Chinese messages show them (no codes in Chinese text).
+FIELD_ZH = {"source_department": "报送部门", "external_id": "外部记录编号", "kind": "信号类型", "id_number": "身份证号码",
+            "division_code": "行政区划代码", "occurred_on": "发生日期", "amounts": "金额", "per_stay_yuan": "单次住院自付费用（元）",
+            "cumulative_year_yuan": "年度累计自付费用（元）", "grade": "残疾等级", "previous_monthly_yuan": "此前月收入（元）",
+            "current_monthly_yuan": "当前月收入（元）", "loss_yuan": "损失金额（元）", "loss_share": "损失比例",
+            "annual_cost_yuan": "年度教育支出（元）"}
+
+
+def _zh(name: str) -> str:
+    return FIELD_ZH.get(name.removeprefix("amounts."), "该字段")
 
 
 @dataclass(frozen=True)
@@ -120,7 +131,7 @@ def parse_record(raw: Mapping[str, Any], *, today: date | None = None) -> Signal
     elif status not in HOUSEHOLD_STATUSES:
         raise InvalidSignal("household_status", "household_status_unknown",
                             f"household_status must be one of {', '.join(sorted(HOUSEHOLD_STATUSES))}",
-                            "户状态必须是 none、formerly_poor、monitored 或 enrolled 之一")
+                            "户状态必须是：无、脱贫户、监测对象或已纳入救助之一")
     amounts = _amounts(raw.get("amounts"), spec)
     note = raw.get("note")
     if note is not None:
@@ -134,7 +145,7 @@ def parse_record(raw: Mapping[str, Any], *, today: date | None = None) -> Signal
 
 
 def _missing(name: str) -> InvalidSignal:
-    return InvalidSignal(name, "field_missing", f"{name} is required", f"缺少必填字段 {name}")
+    return InvalidSignal(name, "field_missing", f"{name} is required", f"缺少必填字段：{_zh(name)}")
 
 
 def _text(raw: Mapping[str, Any], name: str) -> str:
@@ -142,11 +153,11 @@ def _text(raw: Mapping[str, Any], name: str) -> str:
     if value is None or value == "":
         raise _missing(name)
     if not isinstance(value, str):
-        raise InvalidSignal(name, "field_type", f"{name} must be text", f"{name} 必须是文本")
+        raise InvalidSignal(name, "field_type", f"{name} must be text", f"{_zh(name)}必须是文本")
     limit = MAX_TEXT[name]
     if len(value) > limit or value != value.strip():
         raise InvalidSignal(name, "field_format", f"{name} must be at most {limit} characters without surrounding spaces",
-                            f"{name} 不能超过 {limit} 个字符，且首尾不能有空格")
+                            f"{_zh(name)}不能超过 {limit} 个字符，且首尾不能有空格")
     return value
 
 
@@ -222,33 +233,33 @@ def _amounts(value: Any, spec: SignalKind) -> dict[str, Decimal]:
         value = {}
     elif not isinstance(value, Mapping):
         raise InvalidSignal("amounts", "field_type", "amounts must be an object of name to number",
-                            "amounts 必须是“名称: 数值”的对象")
+                            "金额必须是“名称: 数值”的对象")
     allowed = spec.amount_fields
     amounts: dict[str, Decimal] = {}
     for name, raw_amount in value.items():
         if name not in allowed:
             raise InvalidSignal(f"amounts.{name}", "amount_unknown",
                                 f"{spec.name} has no amount {name!r}; allowed: {', '.join(sorted(allowed)) or 'none'}",
-                                f"{spec.label_zh}（{spec.name}）没有数值字段 {name!r}")
+                                f"{spec.label_zh}类信号没有该数值字段")
         amounts[name] = _amount(f"amounts.{name}", raw_amount)
     for name in spec.all_of:
         if name not in amounts:
             raise InvalidSignal(f"amounts.{name}", "amount_missing", f"{spec.name} needs amount {name}",
-                                f"{spec.label_zh}（{spec.name}）必须提供 {name}")
+                                f"{spec.label_zh}类信号必须提供{_zh(name)}")
     if spec.any_of and not any(name in amounts for name in spec.any_of):
         names = " or ".join(spec.any_of)
         raise InvalidSignal(f"amounts.{spec.any_of[0]}", "amount_missing", f"{spec.name} needs {names}",
-                            f"{spec.label_zh}（{spec.name}）至少提供 {'、'.join(spec.any_of)} 之一")
+                            f"{spec.label_zh}类信号至少提供{'、'.join(_zh(n) for n in spec.any_of)}之一")
     for name, (lowest, highest, whole) in spec.bounds.items():
         amount = amounts.get(name)
         if amount is not None and (amount < lowest or amount > highest or (whole and amount != amount.to_integral_value())):
             kind_of = "a whole number" if whole else "a number"
             raise InvalidSignal(f"amounts.{name}", "amount_out_of_range",
                                 f"{name} must be {kind_of} from {lowest} to {highest}",
-                                f"{name} 必须在 {lowest} 到 {highest} 之间" + ("且为整数" if whole else ""))
+                                f"{_zh(name)}必须在 {lowest} 到 {highest} 之间" + ("且为整数" if whole else ""))
     for name in spec.positive:
         if amounts.get(name) == 0:
-            raise InvalidSignal(f"amounts.{name}", "amount_zero", f"{name} must be above zero", f"{name} 必须大于零")
+            raise InvalidSignal(f"amounts.{name}", "amount_zero", f"{name} must be above zero", f"{_zh(name)}必须大于零")
     return amounts
 
 
@@ -272,9 +283,12 @@ def _amount(name: str, value: Any) -> Decimal:
     if not amount.is_finite():
         raise _not_a_number(name)
     if amount < 0:
-        raise InvalidSignal(name, "amount_negative", f"{name} cannot be negative", f"{name} 不能为负数")
+        raise InvalidSignal(name, "amount_negative", f"{name} cannot be negative", f"{_zh(name)}不能为负数")
+    if amount > MAX_AMOUNT:
+        raise InvalidSignal(name, "amount_out_of_range", f"{name} must be at most {MAX_AMOUNT}",
+                            f"{_zh(name)}不能超过 {MAX_AMOUNT}")
     return amount
 
 
 def _not_a_number(name: str) -> InvalidSignal:
-    return InvalidSignal(name, "amount_not_number", f"{name} must be a finite number", f"{name} 必须是有效数字")
+    return InvalidSignal(name, "amount_not_number", f"{name} must be a finite number", f"{_zh(name)}必须是有效数字")

@@ -1,16 +1,20 @@
 """Where households, applications and clues stand, what may come next, and what a referral says (no I/O)."""
-from datetime import datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
 from discovery.domain.lifecycle import (
     APPLICATION_STATUSES,
+    CASE_STEPS,
+    FINAL_CASE_STEPS,
+    HOUSEHOLD_STATUS_OF_STEP,
     CLUE_NEXT_STEPS,
     HOUSEHOLD_STATUSES,
     ClueFacts,
     StatusFacts,
     VisitFacts,
     case_step_applies,
+    clue_overdue,
     clue_step_allowed,
     explain_application,
     explain_household,
@@ -28,13 +32,61 @@ def test_discovery_moves_a_household_forward_but_never_out_of_identification():
     assert not household_moves_forward("referred", "referred")
 
 
-def test_within_one_case_only_forward_steps_apply_and_a_new_case_always_does():
-    assert case_step_applies("referred", None, "in_identification", "c1")
-    assert case_step_applies("in_identification", "c1", "in_notice", "c1")
-    assert not case_step_applies("in_notice", "c1", "in_identification", "c1")  # the opening arrived late
-    assert not case_step_applies("enrolled", "c1", "in_notice", "c1")
-    assert not case_step_applies("rejected", "c1", "enrolled", "c1")  # one case is decided once
-    assert case_step_applies("rejected", "c1", "in_identification", "c2")
+T0 = datetime(2026, 6, 1, 2, tzinfo=timezone.utc)
+
+
+def test_within_one_case_the_latest_step_applies_and_a_new_case_always_does():
+    assert case_step_applies("referred", None, None, "in_identification", "c1", T0)
+    assert case_step_applies("in_identification", "c1", T0, "in_notice", "c1", T0 + timedelta(days=1))
+    assert not case_step_applies("in_notice", "c1", T0 + timedelta(days=1), "in_identification", "c1", T0)  # late
+    assert case_step_applies("rejected", "c1", T0, "in_identification", "c2", T0 + timedelta(days=1))
+    assert case_step_applies("submitted", None, T0, "in_identification", "c1", T0 - timedelta(hours=1))
+
+
+def test_a_late_step_of_an_earlier_case_does_not_take_the_household_back():
+    assert not case_step_applies("in_identification", "c2", T0, "rejected", "c1", T0 - timedelta(days=1))
+
+
+def test_at_the_same_moment_the_later_step_of_the_workflow_wins():
+    assert case_step_applies("assessing", "c1", T0, "assessed", "c1", T0)
+    assert not case_step_applies("assessed", "c1", T0, "assessing", "c1", T0)
+    assert not case_step_applies("assessed", "c1", T0, "assessed", "c1", T0)  # the same step again changes nothing
+
+
+def test_a_case_that_loops_back_to_assessment_follows_it():
+    # an upheld objection, or the township returning the case, sends it back to assessment after the notice
+    assert case_step_applies("in_notice", "c1", T0, "assessing", "c1", T0 + timedelta(days=3))
+    assert case_step_applies("township_reviewed", "c1", T0, "assessing", "c1", T0 + timedelta(seconds=1))
+
+
+@pytest.mark.parametrize("final", sorted(FINAL_CASE_STEPS))
+@pytest.mark.parametrize("step", CASE_STEPS)
+def test_nothing_moves_a_case_after_its_decision_or_withdrawal(final, step):
+    assert not case_step_applies(final, "c1", T0, step, "c1", T0 + timedelta(days=30))
+    assert case_step_applies(final, "c1", T0, step, "c2", T0 + timedelta(days=30))  # a new case starts over
+
+
+@pytest.mark.parametrize("final", sorted(FINAL_CASE_STEPS))
+def test_a_decision_or_withdrawal_applies_even_when_it_is_dated_before_a_step_already_seen(final):
+    assert case_step_applies("township_reviewed", "c1", T0 + timedelta(days=1), final, "c1", T0)
+
+
+def test_an_unknown_step_is_refused():
+    with pytest.raises(ValueError):
+        case_step_applies("assessing", "c1", T0, "lost", "c1", T0)
+
+
+def test_each_case_step_puts_the_household_where_staff_expect_it():
+    assert HOUSEHOLD_STATUS_OF_STEP["in_notice"] == "in_notice"
+    assert HOUSEHOLD_STATUS_OF_STEP["notice_closed"] == "in_identification"  # a withdrawn case is no longer in notice
+    for final in FINAL_CASE_STEPS:
+        assert HOUSEHOLD_STATUS_OF_STEP[final] == final
+    assert set(HOUSEHOLD_STATUS_OF_STEP) == set(CASE_STEPS) and set(HOUSEHOLD_STATUS_OF_STEP.values()) <= set(HOUSEHOLD_STATUSES)
+
+
+def test_a_withdrawn_or_rejected_household_starts_again_with_a_new_report():
+    assert household_moves_forward("withdrawn", "referred")
+    assert household_moves_forward("rejected", "referred")
 
 
 @pytest.mark.parametrize("status", [s for s in CLUE_NEXT_STEPS])
