@@ -149,7 +149,7 @@ def test_one_household_from_a_medical_signal_to_enrolment_exit_follow_up_and_rel
     # 6. Back to discovery on the fast track: the same record reopened and referred; identification opens a new case.
     def fast_track_referral():
         referred = [decode(r.value) for r in read_topic(kafka_bootstrap, topic_prefix + "discovery.household", timeout=3)]
-        return [e for e in referred if e["data"]["fast_track"]]
+        return [e for e in referred if e["type"] == "discovery.household.referred" and e["data"]["fast_track"]]
     relapse = wait_until(fast_track_referral, timeout=60, message="the fast-track referral")
     assert relapse[0]["data"]["household_id"] == household_id and "followup" in relapse[0]["data"]["channels"]
     new_cases = wait_until(lambda: [c for c in ok(i.get("/api/v1/cases", params={"household_id": household_id},
