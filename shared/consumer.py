@@ -53,6 +53,10 @@ class ConsumerRunner:
         self.session_factory, self.engine, self.inbox = session_factory, engine, tables.inbox
         self.registry, self.handlers = registry, handlers
         self.max_retries, self.retry_backoff_s, self.batch_transactions = max_retries, retry_backoff_s, batch_transactions
+        from shared.unit_of_work import install_event_guard
+
+        # A handler that changes state must publish it; the outbox table's metadata is the service's own.
+        install_event_guard(session_factory, tables.outbox.metadata, service=service)
 
     # -- the loop ---------------------------------------------------------------------------------
     def run(self, stop: threading.Event, poll_timeout_ms: int = 500) -> None:
