@@ -185,8 +185,9 @@ def install_common(app: FastAPI, service: str, check_database: Callable[[], None
             return JSONResponse(status_code=200, content={"status": "ready", "checks": checks})
         down = [name for name, v in checks.items() if v != "ok"]
         down_zh = "、".join({"database": "数据库", "broker": "消息服务"}[n] for n in down)
-        return api_error(503, "not_ready", f"Not ready: {', '.join(down)} unreachable.",
-                         f"服务尚未就绪：{down_zh}不可达。", status="not_ready", checks=checks)
+        return JSONResponse(status_code=503, content={
+            "error": "not_ready", "message": f"Not ready: {', '.join(down)} unreachable.",
+            "message_zh": f"服务尚未就绪：{down_zh}不可达。", "status": "not_ready", "checks": checks})
 
     @app.get("/metrics", tags=["operations"], summary="Prometheus metrics", include_in_schema=False)
     def metrics() -> Response:

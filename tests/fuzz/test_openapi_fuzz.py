@@ -1,0 +1,229 @@
+"""Property-based fuzzing (schemathesis) of every service's exported OpenAPI, on SQLite and on PostgreSQL.
+
+Each service runs in-process (ASGI, relay and consumers off, no broker) after its own consumer handlers have
+applied the contract examples, so records exist; path parameters are drawn from the seeded ids (and the ids
+later responses return) as well as generated, so the case and household endpoints are reached, not only their
+404s. Callers are staff tokens for the seeded area (admin, county, township, village) and a partner token.
+
+Every answer must be: not a 5xx (only /readyz may answer 503: the broker is away), an error body with error,
+message and a Chinese message_zh, timestamps RFC 3339 with an offset; and what the route declares must be true:
+a route that says it changes no state changes no domain table, one that declares events writes only those.
+The event guard is strict, so a commit without its event is a 500 and is reported by name.
+FUZZ_MAX sets the examples per operation (default small, for `make test`).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, select
+
+from shared import unit_of_work
+from tests.fuzz.apps import ServiceApp, build
+from tests.fuzz.checks import error_body_problems, timestamp_problems
+from tests.fuzz.seed import apply_examples, areas, harvest, id_pools
+from tests.services import SERVICES
+
+MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX", "8"))
+# Collected over the whole run: the time-model test reads these too.
+RESPONSES: list[tuple[str, str, dict | list]] = []
+
+
+@dataclass
+class Finding:
+    method: str
+    path: str
+    status: int
+    problem: str
+    body: str
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} -> {self.status}: {self.problem}\n      body: {self.body[:400]}"
+
+
+@dataclass
+class Run:
+    svc: ServiceApp
+    pools: dict[str, list[str]]
+    tokens: dict[str, dict[str, str]]
+    declared: dict[tuple[str, str], dict]
+    findings: dict[tuple, Finding] = field(default_factory=dict)
+    calls: int = 0
+    reached: set = field(default_factory=set)  # (method, path template) answered below 400 with seeded ids
+
+    def find(self, method: str, path: str, status: int, problem: str, body: str) -> None:
+        key = (method, path, status, problem[:60])
+        self.findings.setdefault(key, Finding(method, path, status, problem, body))
+
+
+def _tokens(svc: ServiceApp, pools) -> dict[str, dict[str, str]]:
+    area = areas(pools)
+    departments = pools.get("department") or pools.get("source_department") or ["civil_affairs"]
+    return {
+        "admin": svc.headers("admin"),
+        "county": svc.headers("county", area["county"]),
+        "township": svc.headers("township", area["township"]),
+        "village": svc.headers("village", area["village"]),
+        "partner": svc.headers("partner", department=departments[0]),
+    }
+
+
+def _declarations(svc: ServiceApp) -> dict[tuple[str, str], dict]:
+    out = {}
+    for path, item in svc.app.openapi()["paths"].items():
+        for method, op in item.items():
+            if isinstance(op, dict):
+                out[(method.upper(), path)] = op
+    return out
+
+
+def _outbox_max(svc: ServiceApp) -> int:
+    outbox = svc.runtime.tables.outbox
+    with svc.runtime.engine.connect() as conn:
+        return conn.execute(select(func.coalesce(func.max(outbox.c.id), 0))).scalar_one()
+
+
+def _new_event_types(svc: ServiceApp, after: int) -> list[str]:
+    outbox = svc.runtime.tables.outbox
+    with svc.runtime.engine.connect() as conn:
+        return list(conn.execute(select(outbox.c.event_type).where(outbox.c.id > after)).scalars())
+
+
+class _ServerErrors(logging.Handler):
+    """The exceptions shared.web logs for 500s, so a finding names the cause, not only the correlation id."""
+
+    def __init__(self):
+        super().__init__(logging.ERROR)
+        self.seen: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.exc_info and record.exc_info[1] is not None:
+            exc = record.exc_info[1]
+            self.seen.append(f"{type(exc).__name__}: {str(exc)[:300]}")
+
+
+SERVER_ERRORS = _ServerErrors()
+logging.getLogger("shared.web").addHandler(SERVER_ERRORS)
+
+
+def check_case(run: Run, case, role: str, use_seeded: bool, pick: int) -> None:
+    template = case.operation.path
+    method = case.method.upper()
+    seeded = False
+    if use_seeded and case.path_parameters:
+        for name in list(case.path_parameters):
+            pool = run.pools.get(name)
+            if pool:
+                case.path_parameters[name] = pool[pick % len(pool)]
+                seeded = True
+    role = "partner" if "/partner" in template and role != "admin" else role
+    commits: list[tuple[set[str], int]] = []
+    guard = run.svc.runtime.session_factory._event_guard
+    guard.observer = lambda tables, events: commits.append((tables, events))
+    violations_before = len(unit_of_work.VIOLATIONS)
+    before = _outbox_max(run.svc)
+    SERVER_ERRORS.seen.clear()
+    try:
+        response = case.call(headers=run.tokens[role])
+    finally:
+        guard.observer = None
+    run.calls += 1
+    status = response.status_code
+    text = response.text
+    try:
+        body = json.loads(text) if text else None
+    except ValueError:
+        body = text
+    path = case.formatted_path
+    guarded = unit_of_work.VIOLATIONS[violations_before:]
+    for violation in guarded:
+        run.find(method, template, status, f"event guard: {violation}", text)
+    if status >= 500 and not guarded and not (template == "/readyz" and status == 503):
+        cause = "; ".join(SERVER_ERRORS.seen) or "no exception logged"
+        run.find(method, template, status, f"server error: {cause}", text)
+    if status >= 400:
+        for problem in error_body_problems(status, body):
+            run.find(method, template, status, f"error body: {problem}", text)
+    if isinstance(body, (dict, list)):
+        RESPONSES.append((method, path, body))
+        for problem in timestamp_problems(body)[:3]:
+            run.find(method, template, status, f"timestamp: {problem}", text)
+        if status < 400:
+            harvest(body, run.pools)
+        if seeded and (status < 400 or status == 409):  # found the record (409: found it, wrong state)
+            run.reached.add((method, template))
+    op = run.declared.get((method, template), {})
+    if method not in ("GET", "HEAD", "OPTIONS") and status < 400:
+        changed = set().union(*(t for t, _ in commits)) if commits else set()
+        if op.get("x-no-state-change") and changed:
+            run.find(method, template, status, f"declared no state change but changed {sorted(changed)}", text)
+        declared = set(op.get("x-emits") or [])
+        if declared:
+            extra = sorted(set(_new_event_types(run.svc, before)) - declared)
+            if extra:
+                run.find(method, template, status, f"wrote events it does not declare: {extra}", text)
+
+
+def fuzz(svc: ServiceApp) -> Run:
+    refused = apply_examples(svc)
+    pools = id_pools(svc)
+    run = Run(svc, pools, _tokens(svc, pools), _declarations(svc))
+    run.seed_refusals = refused
+    for problem in refused:
+        if "event guard" in problem:  # a consumer handler that changes state without an event
+            run.find("CONSUME", problem.split(":")[0], 0, problem, "")
+    schema = schemathesis.openapi.from_asgi("/openapi.json", svc.app)
+    roles = st.sampled_from(["admin", "admin", "county", "township", "village"])
+    for result in schema.get_all_operations():
+        operation = result.ok()
+
+        @given(case=operation.as_strategy(), role=roles, use_seeded=st.booleans(), pick=st.integers(0, 1000))
+        @settings(max_examples=MAX_EXAMPLES, deadline=None, database=None, derandomize=True,
+                  phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+        def one(case, role, use_seeded, pick):
+            check_case(run, case, role, use_seeded or bool(case.path_parameters) and pick % 4 != 0, pick)
+
+        one()
+    return run
+
+
+def _report(run: Run) -> str:
+    lines = [f"{run.svc.service}: {len(run.findings)} finding(s) in {run.calls} calls; reached with seeded ids: "
+             f"{sorted(f'{m} {p}' for m, p in run.reached)}; seed refusals: {run.seed_refusals}"]
+    lines += [f"  {f}" for f in sorted(run.findings.values(), key=lambda f: (f.path, f.method, f.status))]
+    return "\n".join(lines)
+
+
+def _assert_clean(run: Run) -> None:
+    print(_report(run))
+    assert run.calls > 0
+    assert not run.findings, _report(run)
+
+
+@pytest.fixture(autouse=True)
+def strict_guard(monkeypatch):
+    monkeypatch.setenv(unit_of_work.GUARD_ENV, "strict")
+
+
+def _seeded_templates(svc: ServiceApp) -> set[tuple[str, str]]:
+    return {(m, p) for (m, p), op in _declarations(svc).items() if "{" in p}
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_fuzz_on_sqlite(service, tmp_path):
+    run = fuzz(build(service, f"sqlite:///{tmp_path}/{service}.db"))
+    _assert_clean(run)
+    assert run.reached, f"{service}: no parameterised route was reached with seeded ids: {run.seed_refusals}"
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_fuzz_on_postgresql(service, databases):
+    run = fuzz(build(service, databases.create(service)))
+    _assert_clean(run)
+    assert run.reached, f"{service}: no parameterised route was reached with seeded ids: {run.seed_refusals}"
