@@ -77,7 +77,42 @@ RULE_ZH = {
     "multiple_of": "数值不是规定的倍数",
     "none_required": "必须为空",
     "union_tag_invalid": "类型标识无效",
+    "decimal_type": "必须是数字",
+    "date_type": "必须是日期（YYYY-MM-DD）",
+    "datetime_type": "必须是带时区的日期时间（RFC 3339）",
+    "time_type": "必须是时间",
+    "time_parsing": "必须是时间",
+    "date_past": "日期必须早于今天",
+    "date_future": "日期必须晚于今天",
+    "datetime_past": "时间必须早于当前时间",
+    "datetime_future": "时间必须晚于当前时间",
+    "timezone_naive": "日期时间不能带时区",
+    "string_unicode": "必须是有效的 Unicode 文本",
+    "string_sub_type": "必须是字符串",
+    "bytes_type": "必须是字节串",
+    "int_from_float": "必须是整数",
+    "int_parsing_size": "整数超出可处理的范围",
+    "finite_number": "必须是有限的数值",
+    "iterable_type": "必须是数组",
+    "list_type": "必须是数组",
+    "tuple_type": "必须是数组",
+    "set_type": "必须是数组",
+    "frozen_set_type": "必须是数组",
+    "mapping_type": "必须是对象",
+    "is_instance_of": "类型不符合要求",
+    "url_parsing": "必须是有效的网址",
+    "url_type": "必须是网址",
+    "uuid_type": "必须是 UUID",
+    "uuid_version": "UUID 版本不符合要求",
+    "missing_argument": "必填字段缺失",
+    "unexpected_keyword_argument": "不允许的字段",
+    "assertion_error": "取值不符合要求",
+    "enum_type": "取值不在允许范围内",
+    "complex_type": "必须是数字",
+    "model_attributes_type": "必须是对象",
 }
+# A rule without its own wording still gets Chinese (never pydantic's English sentence).
+RULE_ZH_DEFAULT = "取值不符合要求"
 
 
 def api_error(status: int, code: str, message: str, message_zh: str, **extra) -> JSONResponse:
@@ -135,7 +170,7 @@ def install_common(app: FastAPI, service: str, check_database: Callable[[], None
                 "field": _field(tuple(err.get("loc", ()))),
                 "rule": rule,
                 "message": err.get("msg", ""),
-                "message_zh": ctx.get("message_zh") or RULE_ZH.get(rule, err.get("msg", "")),
+                "message_zh": ctx.get("message_zh") or RULE_ZH.get(rule, RULE_ZH_DEFAULT),
             })
         return api_error(422, "validation_failed", "The request is not valid; see errors.",
                          "请求内容不符合要求，详见 errors。", errors=errors)

@@ -6,6 +6,9 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 # A datetime as the services write it (RFC 3339 / ISO 8601 with a time part).
 DATETIME_LIKE = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
+# An English code in a Chinese message: snake_case identifiers (states, actions, outcomes) or a role name.
+ENGLISH_CODE = re.compile(r"\b(?:[a-z]+(?:_[a-z0-9]+)+|village|township|county|partner|admin)\b")
+ALLOWED_IN_ZH = {"correlation_id", "message_zh"}
 DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # Keys that name a moment: *_at, *time, *_on, *timestamp, and a few bare words.
 TIME_KEY = re.compile(r"(_at|time|_on|timestamp|_since|_until|^at|^since|^until|^deadline|_deadline)$", re.IGNORECASE)
@@ -21,6 +24,9 @@ def error_body_problems(status: int, body) -> list[str]:
             problems.append(f"{status}: {key!r} missing or empty")
     if isinstance(body.get("message_zh"), str) and body["message_zh"].strip() and not CJK.search(body["message_zh"]):
         problems.append(f"{status}: message_zh has no Chinese: {body['message_zh'][:120]!r}")
+    codes = english_codes(body.get("message_zh"))
+    if codes:
+        problems.append(f"{status}: message_zh shows English codes {codes}: {body['message_zh'][:160]!r}")
     if status == 422 and body.get("error") == "validation_failed":
         errors = body.get("errors")
         if not isinstance(errors, list) or not errors:
@@ -31,7 +37,17 @@ def error_body_problems(status: int, body) -> list[str]:
                     if not isinstance(e, dict) or not isinstance(e.get(key), str) or not e[key]:
                         problems.append(f"422: an entry of 'errors' lacks {key!r}: {str(e)[:200]}")
                         break
+                else:
+                    if not CJK.search(e["message_zh"]):
+                        problems.append(f"422: errors[].message_zh for {e['field']} ({e['rule']}) has no Chinese: "
+                                        f"{e['message_zh'][:120]!r}")
     return problems
+
+
+def english_codes(message_zh) -> list[str]:
+    if not isinstance(message_zh, str):
+        return []
+    return sorted({m for m in ENGLISH_CODE.findall(message_zh) if m not in ALLOWED_IN_ZH})
 
 
 def _offset_problem(path: str, value: str) -> str | None:
@@ -62,3 +78,47 @@ def timestamp_problems(value, path: str = "$") -> list[str]:
         if problem:
             problems.append(problem)
     return problems
+
+
+def date_time_paths(schema, resolve=lambda s: s, path: tuple = (), depth: int = 0) -> list[tuple]:
+    """Paths (property names, '*' for array items) of every `format: date-time` in a JSON Schema or OpenAPI schema
+    (`resolve` follows $refs)."""
+    found: list[tuple] = []
+    schema = resolve(schema)
+    if not isinstance(schema, dict) or depth > 12:
+        return found
+    if schema.get("format") == "date-time":
+        found.append(path)
+    for name, sub in (schema.get("properties") or {}).items():
+        found += date_time_paths(sub, resolve, path + (name,), depth + 1)
+    if isinstance(schema.get("items"), dict):
+        found += date_time_paths(schema["items"], resolve, path + ("*",), depth + 1)
+    for key in ("anyOf", "oneOf", "allOf"):
+        for sub in schema.get(key) or []:
+            found += date_time_paths(sub, resolve, path, depth + 1)
+    return sorted(set(found))
+
+
+def set_at(instance, path: tuple, value) -> bool:
+    """Sets every string at `path` in `instance` to `value`; False when the path is absent."""
+    if not path:
+        return False
+    head, rest = path[0], path[1:]
+    if head == "*":
+        keys = list(range(len(instance))) if isinstance(instance, list) else []
+    else:
+        keys = [head] if isinstance(instance, dict) and head in instance else []
+    changed = False
+    for key in keys:
+        if rest:
+            changed |= set_at(instance[key], rest, value)
+        elif isinstance(instance[key], str):
+            instance[key] = value
+            changed = True
+    return changed
+
+
+def naive(value: str) -> str:
+    """The same moment written without its offset."""
+    import re as _re
+    return _re.sub(r"([Zz]|[+-]\d{2}:?\d{2})$", "", value)

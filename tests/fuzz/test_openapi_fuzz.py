@@ -26,11 +26,11 @@ from sqlalchemy import func, select
 
 from shared import unit_of_work
 from tests.fuzz.apps import ServiceApp, build
-from tests.fuzz.checks import error_body_problems, timestamp_problems
+from tests.fuzz.checks import date_time_paths, error_body_problems, naive, set_at, timestamp_problems
 from tests.fuzz.seed import apply_examples, areas, harvest, id_pools
 from tests.services import SERVICES
 
-MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX", "8"))
+MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX", "15"))
 # Collected over the whole run: the time-model test reads these too.
 RESPONSES: list[tuple[str, str, dict | list]] = []
 
@@ -53,6 +53,7 @@ class Run:
     pools: dict[str, list[str]]
     tokens: dict[str, dict[str, str]]
     declared: dict[tuple[str, str], dict]
+    body_date_times: dict[tuple[str, str], list[tuple]] = field(default_factory=dict)
     findings: dict[tuple, Finding] = field(default_factory=dict)
     calls: int = 0
     reached: set = field(default_factory=set)  # (method, path template) answered below 400 with seeded ids
@@ -80,6 +81,26 @@ def _declarations(svc: ServiceApp) -> dict[tuple[str, str], dict]:
         for method, op in item.items():
             if isinstance(op, dict):
                 out[(method.upper(), path)] = op
+    return out
+
+
+def _body_date_times(svc: ServiceApp) -> dict[tuple[str, str], list[tuple]]:
+    """Per operation, where its JSON request body has `format: date-time` fields."""
+    doc = svc.app.openapi()
+
+    def resolve(schema):
+        while isinstance(schema, dict) and "$ref" in schema:
+            schema = doc["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+        return schema
+
+    out = {}
+    for path, item in doc["paths"].items():
+        for method, op in item.items():
+            body = (((op.get("requestBody") or {}).get("content") or {}).get("application/json") or {}).get("schema")
+            if body:
+                paths = date_time_paths(body, resolve)
+                if paths:
+                    out[(method.upper(), path)] = paths
     return out
 
 
@@ -123,6 +144,16 @@ def check_case(run: Run, case, role: str, use_seeded: bool, pick: int) -> None:
                 case.path_parameters[name] = pool[pick % len(pool)]
                 seeded = True
     role = "partner" if "/partner" in template and role != "admin" else role
+    made_naive = []
+    if pick % 3 == 0 and isinstance(case.body, (dict, list)):  # the same body with its date-times made naive
+        for where in run.body_date_times.get((method, template), []):
+            import copy
+            body_copy = copy.deepcopy(case.body)
+            probe = []
+            _collect(body_copy, where, probe)
+            if probe and set_at(body_copy, where, naive(probe[0])) and probe[0] != naive(probe[0]):
+                case.body = body_copy
+                made_naive.append(".".join(map(str, where)))
     commits: list[tuple[set[str], int]] = []
     guard = run.svc.runtime.session_factory._event_guard
     guard.observer = lambda tables, events: commits.append((tables, events))
@@ -158,6 +189,8 @@ def check_case(run: Run, case, role: str, use_seeded: bool, pick: int) -> None:
             harvest(body, run.pools)
         if seeded and (status < 400 or status == 409):  # found the record (409: found it, wrong state)
             run.reached.add((method, template))
+    if made_naive and status < 400:
+        run.find(method, template, status, f"accepted a date-time without offset in {made_naive}", text)
     op = run.declared.get((method, template), {})
     if method not in ("GET", "HEAD", "OPTIONS") and status < 400:
         changed = set().union(*(t for t, _ in commits)) if commits else set()
@@ -170,10 +203,23 @@ def check_case(run: Run, case, role: str, use_seeded: bool, pick: int) -> None:
                 run.find(method, template, status, f"wrote events it does not declare: {extra}", text)
 
 
+def _collect(instance, path: tuple, out: list) -> None:
+    if not path:
+        if isinstance(instance, str):
+            out.append(instance)
+        return
+    head, rest = path[0], path[1:]
+    if head == "*" and isinstance(instance, list):
+        for item in instance:
+            _collect(item, rest, out)
+    elif isinstance(instance, dict) and head in instance:
+        _collect(instance[head], rest, out)
+
+
 def fuzz(svc: ServiceApp) -> Run:
     refused = apply_examples(svc)
     pools = id_pools(svc)
-    run = Run(svc, pools, _tokens(svc, pools), _declarations(svc))
+    run = Run(svc, pools, _tokens(svc, pools), _declarations(svc), _body_date_times(svc))
     run.seed_refusals = refused
     for problem in refused:
         if "event guard" in problem:  # a consumer handler that changes state without an event
@@ -183,7 +229,10 @@ def fuzz(svc: ServiceApp) -> Run:
     for result in schema.get_all_operations():
         operation = result.ok()
 
-        @given(case=operation.as_strategy(), role=roles, use_seeded=st.booleans(), pick=st.integers(0, 1000))
+        cases = st.one_of(operation.as_strategy(schemathesis.GenerationMode.POSITIVE),
+                          operation.as_strategy(schemathesis.GenerationMode.NEGATIVE))
+
+        @given(case=cases, role=roles, use_seeded=st.booleans(), pick=st.integers(0, 1000))
         @settings(max_examples=MAX_EXAMPLES, deadline=None, database=None, derandomize=True,
                   phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
         def one(case, role, use_seeded, pick):
