@@ -7,6 +7,7 @@ response it gets the same way). Events: every contract example and every outbox 
 from __future__ import annotations
 
 import copy
+import functools
 import importlib
 import json
 import uuid
@@ -25,6 +26,11 @@ from tests.services import SERVICES
 
 EXAMPLES = sorted((contracts_dir() / "examples").glob("*.json"))
 SCHEMAS = sorted((contracts_dir() / "events").glob("*.schema.json"))
+
+
+@functools.lru_cache(maxsize=1)
+def _registry() -> ContractRegistry:
+    return ContractRegistry()
 
 
 # -- the checker ---------------------------------------------------------------------------------------------
@@ -47,7 +53,7 @@ def test_every_contract_example_carries_offsets(path):
 def test_every_date_time_field_of_every_contract_refuses_a_naive_value(path):
     schema = json.loads(path.read_text(encoding="utf-8"))
     example = json.loads((contracts_dir() / "examples" / path.name.replace(".schema.json", ".json")).read_text())
-    registry = ContractRegistry()
+    registry = _registry()
     for field in date_time_paths(schema):
         broken = copy.deepcopy(example)
         if not set_at(broken["data"], field, "2026-03-01T08:00:00"):
@@ -58,6 +64,12 @@ def test_every_date_time_field_of_every_contract_refuses_a_naive_value(path):
     naive_envelope["time"] = "2026-03-01T08:00:00"
     with pytest.raises(ContractViolation):
         registry.validate(naive_envelope)
+
+
+def test_the_date_time_walk_finds_the_fields_it_must_break():
+    schema = json.loads((contracts_dir() / "events" / "identification.notice.published.v1.schema.json").read_text())
+    assert ("ends_at",) in date_time_paths(schema)
+    assert sum(len(date_time_paths(json.loads(p.read_text()))) for p in SCHEMAS) >= len(SCHEMAS) // 2
 
 
 # -- storage -------------------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import pytest
 import schemathesis
+from schemathesis.config import GenerationConfig
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
@@ -30,7 +31,22 @@ from tests.fuzz.checks import date_time_paths, error_body_problems, naive, set_a
 from tests.fuzz.seed import apply_examples, areas, harvest, id_pools
 from tests.services import SERVICES
 
-MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX", "15"))
+pytestmark = pytest.mark.fuzz
+
+
+@schemathesis.serializer("application/x-ndjson", "text/csv")
+def _file_body(_ctx, value) -> bytes:
+    """Bulk uploads (JSON lines, CSV) are declared as binary strings: send them as they are."""
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogatepass")
+    return json.dumps(value).encode()
+
+MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX", "10"))
+# schemathesis' coverage phase: each parameter's boundaries (minimum, maximum, one past them), wrong types,
+# missing required fields and methods the route does not allow; at most this many per operation, spread evenly.
+MAX_COVERAGE = int(os.environ.get("FUZZ_COVERAGE_MAX", str(3 * MAX_EXAMPLES)))
 # Collected over the whole run: the time-model test reads these too.
 RESPONSES: list[tuple[str, str, dict | list]] = []
 
@@ -226,8 +242,14 @@ def fuzz(svc: ServiceApp) -> Run:
             run.find("CONSUME", problem.split(":")[0], 0, problem, "")
     schema = schemathesis.openapi.from_asgi("/openapi.json", svc.app)
     roles = st.sampled_from(["admin", "admin", "county", "township", "village"])
+    modes = [schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE]
     for result in schema.get_all_operations():
         operation = result.ok()
+        boundary = list(schema.iter_coverage_cases(operation, generation_modes=modes,
+                                                   generation_config=GenerationConfig(modes=modes)))
+        step = max(1, len(boundary) // MAX_COVERAGE) if MAX_COVERAGE else len(boundary) + 1
+        for i, case in enumerate(boundary[::step][:MAX_COVERAGE]):
+            check_case(run, case, "admin" if i % 3 else "county", i % 2 == 0, i)
 
         cases = st.one_of(operation.as_strategy(schemathesis.GenerationMode.POSITIVE),
                           operation.as_strategy(schemathesis.GenerationMode.NEGATIVE))
@@ -276,3 +298,67 @@ def test_fuzz_on_postgresql(service, databases):
     run = fuzz(build(service, databases.create(service)))
     _assert_clean(run)
     assert run.reached, f"{service}: no parameterised route was reached with seeded ids: {run.seed_refusals}"
+
+
+def numeric_inputs_without_bounds(doc: dict) -> list[str]:
+    """Every integer or number a client can send (path, query, header, JSON body) with a missing lower or upper
+    bound: the OpenAPI must say the range, and the service must refuse what lies outside it with a 422."""
+    schemas = doc.get("components", {}).get("schemas", {})
+    problems: list[str] = []
+
+    def resolve(schema):
+        while isinstance(schema, dict) and "$ref" in schema:
+            schema = schemas[schema["$ref"].rsplit("/", 1)[-1]]
+        return schema
+
+    def walk(schema, where: str, seen: frozenset):
+        schema = resolve(schema)
+        if not isinstance(schema, dict):
+            return
+        key = id(schema)
+        if key in seen:
+            return
+        seen = seen | {key}
+        if schema.get("type") in ("integer", "number"):
+            lower = "minimum" in schema or "exclusiveMinimum" in schema
+            upper = "maximum" in schema or "exclusiveMaximum" in schema
+            if not (lower and upper):
+                missing = " and ".join(n for n, ok in (("minimum", lower), ("maximum", upper)) if not ok)
+                problems.append(f"{where}: {schema['type']} without {missing}")
+        for name, sub in (schema.get("properties") or {}).items():
+            walk(sub, f"{where}.{name}", seen)
+        for k in ("items", "additionalProperties"):
+            if isinstance(schema.get(k), dict):
+                walk(schema[k], f"{where}[]" if k == "items" else f"{where}{{}}", seen)
+        for k in ("anyOf", "oneOf", "allOf"):
+            for sub in schema.get(k) or []:
+                walk(sub, where, seen)
+
+    for path, item in doc["paths"].items():
+        for method, op in item.items():
+            if not isinstance(op, dict):
+                continue
+            label = f"{method.upper()} {path}"
+            for param in op.get("parameters", []):
+                walk(param.get("schema"), f"{label} {param['in']} {param['name']}", frozenset())
+            for media, content in ((op.get("requestBody") or {}).get("content") or {}).items():
+                if "json" in media:
+                    walk(content.get("schema"), f"{label} body", frozenset())
+    return sorted(set(problems))
+
+
+def test_the_bounds_check_finds_an_unbounded_number():
+    doc = {"paths": {"/x": {"get": {"parameters": [
+        {"in": "query", "name": "offset", "schema": {"type": "integer", "minimum": 0}},
+        {"in": "query", "name": "limit", "schema": {"type": "integer", "minimum": 1, "maximum": 200}}],
+        "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/B"}}}}}}},
+        "components": {"schemas": {"B": {"properties": {"yuan": {"anyOf": [{"type": "number"}, {"type": "null"}]},
+                                                        "age": {"type": "integer", "minimum": 0, "maximum": 130}}}}}}
+    assert numeric_inputs_without_bounds(doc) == ["GET /x body.yuan: number without minimum and maximum",
+                                                  "GET /x query offset: integer without maximum"]
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_numeric_input_is_bounded_in_the_openapi(service, tmp_path):
+    problems = numeric_inputs_without_bounds(build(service, f"sqlite:///{tmp_path}/{service}.db", migrate=False).app.openapi())
+    assert not problems, f"{service}: numeric inputs without bounds:\n  " + "\n  ".join(problems)
