@@ -6,9 +6,11 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 # A datetime as the services write it (RFC 3339 / ISO 8601 with a time part).
 DATETIME_LIKE = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
-# An English code in a Chinese message: snake_case identifiers (states, actions, outcomes) or a role name.
-ENGLISH_CODE = re.compile(r"\b(?:[a-z]+(?:_[a-z0-9]+)+|village|township|county|partner|admin)\b")
-ALLOWED_IN_ZH = {"correlation_id", "message_zh"}
+# An English code in a Chinese message: a lower-case identifier (a state, action, outcome, role or programme code
+# such as in_notice, withdraw, county, dibao). Proper nouns and acronyms (JSON, UUID, Bearer) are capitalised.
+ENGLISH_CODE = re.compile(r"(?<![A-Za-z0-9_.-])[a-z][a-z0-9]*(?:_[a-z0-9]+)*(?![A-Za-z0-9_-])")
+# Words a Chinese message may quote: the body's own keys it points to.
+ALLOWED_IN_ZH = {"correlation_id", "errors", "message_zh"}
 DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # Keys that name a moment: *_at, *time, *_on, *timestamp, and a few bare words.
 TIME_KEY = re.compile(r"(_at|time|_on|timestamp|_since|_until|^at|^since|^until|^deadline|_deadline)$", re.IGNORECASE)
@@ -47,7 +49,7 @@ def error_body_problems(status: int, body) -> list[str]:
 def english_codes(message_zh) -> list[str]:
     if not isinstance(message_zh, str):
         return []
-    return sorted({m for m in ENGLISH_CODE.findall(message_zh) if m not in ALLOWED_IN_ZH})
+    return sorted({m for m in ENGLISH_CODE.findall(message_zh) if m not in ALLOWED_IN_ZH and len(m) > 1})
 
 
 def _offset_problem(path: str, value: str) -> str | None:

@@ -13,6 +13,7 @@ FUZZ_MAX sets the examples per operation (default small, for `make test`).
 """
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import os
@@ -47,8 +48,6 @@ MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX", "10"))
 # schemathesis' coverage phase: each parameter's boundaries (minimum, maximum, one past them), wrong types,
 # missing required fields and methods the route does not allow; at most this many per operation, spread evenly.
 MAX_COVERAGE = int(os.environ.get("FUZZ_COVERAGE_MAX", str(3 * MAX_EXAMPLES)))
-# Collected over the whole run: the time-model test reads these too.
-RESPONSES: list[tuple[str, str, dict | list]] = []
 
 
 @dataclass
@@ -163,7 +162,6 @@ def check_case(run: Run, case, role: str, use_seeded: bool, pick: int) -> None:
     made_naive = []
     if pick % 3 == 0 and isinstance(case.body, (dict, list)):  # the same body with its date-times made naive
         for where in run.body_date_times.get((method, template), []):
-            import copy
             body_copy = copy.deepcopy(case.body)
             probe = []
             _collect(body_copy, where, probe)
@@ -187,7 +185,6 @@ def check_case(run: Run, case, role: str, use_seeded: bool, pick: int) -> None:
         body = json.loads(text) if text else None
     except ValueError:
         body = text
-    path = case.formatted_path
     guarded = unit_of_work.VIOLATIONS[violations_before:]
     for violation in guarded:
         run.find(method, template, status, f"event guard: {violation}", text)
@@ -198,7 +195,6 @@ def check_case(run: Run, case, role: str, use_seeded: bool, pick: int) -> None:
         for problem in error_body_problems(status, body):
             run.find(method, template, status, f"error body: {problem}", text)
     if isinstance(body, (dict, list)):
-        RESPONSES.append((method, path, body))
         for problem in timestamp_problems(body)[:3]:
             run.find(method, template, status, f"timestamp: {problem}", text)
         if status < 400:
