@@ -6,7 +6,7 @@ import json
 import logging
 from collections import defaultdict
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from shared.contracts import contracts_dir
 from shared.envelope import from_envelope
@@ -41,6 +41,7 @@ def _apply(svc: ServiceApp, refused: list[str], unit_of_work) -> list[str]:
                 refused.append(f"{event_type}: no contract example")
                 continue
             before = len(unit_of_work.VIOLATIONS)
+            outbox_before = outbox_max(svc)
             try:
                 with svc.runtime.session_factory() as session, session.begin():
                     handler(session, from_envelope(envelope))
@@ -48,7 +49,50 @@ def _apply(svc: ServiceApp, refused: list[str], unit_of_work) -> list[str]:
                 refused.append(f"{spec.name} {event_type}: {type(exc).__name__}: {exc}"[:300])
             for violation in unit_of_work.VIOLATIONS[before:]:
                 refused.append(f"{spec.name} {event_type}: event guard: {violation}")
+            refused += undeclared_events(f"{spec.name} {event_type}", handler, svc, outbox_before)
     return refused
+
+
+def outbox_max(svc: ServiceApp) -> int:
+    outbox = svc.runtime.tables.outbox
+    with svc.runtime.engine.connect() as conn:
+        return conn.execute(select(func.coalesce(func.max(outbox.c.id), 0))).scalar_one()
+
+
+def new_event_types(svc: ServiceApp, after: int) -> list[str]:
+    outbox = svc.runtime.tables.outbox
+    with svc.runtime.engine.connect() as conn:
+        return list(conn.execute(select(outbox.c.event_type).where(outbox.c.id > after)).scalars())
+
+
+def undeclared_events(where: str, fn, svc: ServiceApp, outbox_before: int) -> list[str]:
+    """A handler or job that wrote events its @emits does not list (only checked where it declares something)."""
+    from tests.fuzz.declarations import resolve
+    marked = resolve(fn)
+    if marked is None:
+        return []
+    written = set(new_event_types(svc, outbox_before))
+    if marked.__no_state_change__ and written:
+        return [f"{where}: declared no state change but wrote events {sorted(written)}"]
+    extra = sorted(written - set(marked.__emits__))
+    return [f"{where}: wrote events it does not declare: {extra}"] if marked.__emits__ and extra else []
+
+
+def run_periodic_jobs(svc: ServiceApp) -> list[str]:
+    """Every timer job once, on whatever state the run has left, under the guard."""
+    from shared import unit_of_work
+    problems = []
+    for name, _every, job in svc.runtime.periodic:
+        before, outbox_before = len(unit_of_work.VIOLATIONS), outbox_max(svc)
+        try:
+            job(svc.runtime)
+        except unit_of_work.MissingEvent:
+            pass  # recorded in VIOLATIONS below
+        except Exception as exc:  # noqa: BLE001
+            problems.append(f"periodic {name}: {type(exc).__name__}: {exc}"[:300])
+        problems += [f"periodic {name}: event guard: {v}" for v in unit_of_work.VIOLATIONS[before:]]
+        problems += undeclared_events(f"periodic {name}", job, svc, outbox_before)
+    return problems
 
 
 def id_pools(svc: ServiceApp) -> dict[str, list[str]]:
