@@ -8,11 +8,13 @@ import hashlib
 import logging
 import os
 import re
+from collections import Counter
 from dataclasses import dataclass, field
+from typing import Counter as TypingCounter
 from typing import Callable, Iterable, TypeVar
 
 from fastapi.responses import JSONResponse
-from prometheus_client import Counter
+from prometheus_client import Counter as Metric
 from sqlalchemy import MetaData, Table, event
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -73,7 +75,7 @@ def caller_scope(principal: Principal) -> str:
 
 
 # -- the event guard ---------------------------------------------------------------------------------------------
-EVENTS_MISSING = Counter("events_missing_total",
+EVENTS_MISSING = Metric("events_missing_total",
                          "Committed transactions that changed domain tables without writing an outbox event",
                          ["service"])
 # Bookkeeping written alongside (or instead of) a state change; never domain state of its own.
@@ -100,7 +102,7 @@ class MissingEvent(RuntimeError):
 
 @dataclass
 class _Changes:
-    tables: set[str] = field(default_factory=set)
+    tables: TypingCounter[str] = field(default_factory=Counter)  # statements that wrote rows, per table
     outbox_rows: int = 0
     open: bool = True
 
@@ -126,9 +128,12 @@ class EventGuard:
         changed = {t for t in changes.tables if not self.exempt(t)}
         if self.observer is not None:
             self.observer(changed, changes.outbox_rows)
-        if changes.outbox_rows or not changed or session.info.get(_EXEMPT_KEY):
+        self._verdict(session, changed, changes.outbox_rows)
+
+    def _verdict(self, session: Session, changed: set[str], outbox_rows: int, where: str = "") -> None:
+        if outbox_rows or not changed or session.info.get(_EXEMPT_KEY):
             return
-        violation = MissingEvent(self.service, changed)
+        violation = MissingEvent(self.service if not where else f"{self.service} ({where})", changed)
         VIOLATIONS.append(violation)
         EVENTS_MISSING.labels(self.service).inc()
         if self.is_strict():
@@ -171,6 +176,7 @@ def install_event_guard(session_factory: sessionmaker, tables: MetaData | Iterab
     @event.listens_for(session_factory, "after_begin")
     def _bind(session, _transaction, connection):
         changes = session.info.setdefault(_KEY, _Changes())
+        session.info[_KEY + ".guard"] = guard
         info = connection.info  # the pooled connection's dict: the cursor listener finds the session's record here
         info[_KEY] = changes
         session.info.setdefault(_KEY + ".conns", []).append(info)
@@ -188,7 +194,7 @@ def install_event_guard(session_factory: sessionmaker, tables: MetaData | Iterab
                 return
             if name == OUTBOX_TABLE:
                 changes.outbox_rows += 1
-            changes.tables.add(name)
+            changes.tables[name] += 1
 
     @event.listens_for(session_factory, "before_commit")
     def _check(session):
@@ -208,8 +214,35 @@ def install_event_guard(session_factory: sessionmaker, tables: MetaData | Iterab
             if info.get(_KEY) is changes:
                 info.pop(_KEY, None)
         session.info.pop(_EXEMPT_KEY, None)
+        session.info.pop(_KEY + ".guard", None)
 
     return guard
+
+
+def event_checkpoint(session: Session):
+    """Where this transaction's writes stand now; `check_event_since` then judges only what came after.
+
+    For a transaction that applies several units of work (a consumer applying a batch of events): each must
+    publish its own change, one handler's event does not excuse another's silent write.
+    """
+    changes = session.info.get(_KEY)
+    return (Counter(changes.tables), changes.outbox_rows) if changes is not None else (Counter(), 0)
+
+
+def check_event_since(session: Session, mark, where: str) -> None:
+    """Raises (strict) or warns when the writes since `mark` changed domain tables without an outbox row."""
+    session.flush()
+    guard = _guard_of(session)
+    if guard is None:
+        return
+    tables, outbox_rows = event_checkpoint(session)
+    before_tables, before_rows = mark
+    changed = {t for t, n in (tables - before_tables).items() if n and not guard.exempt(t)}
+    guard._verdict(session, changed, outbox_rows - before_rows, where)
+
+
+def _guard_of(session: Session) -> "EventGuard | None":
+    return session.info.get(_KEY + ".guard")
 
 
 def without_event(session: Session, reason: str) -> None:

@@ -183,3 +183,23 @@ def test_strict_mode_follows_the_environment_by_default(tmp_path, monkeypatch):
     with factory() as s, s.begin():
         s.execute(insert(note).values(id=1, body="x"))
     engine.dispose()
+
+
+def test_within_one_transaction_each_unit_of_work_must_publish_its_own_change(factory):
+    """A consumer applies a batch of events in one transaction: one handler's event does not excuse another."""
+    from shared.unit_of_work import check_event_since, event_checkpoint
+    with factory() as s, s.begin():
+        s.execute(select(note)).all()
+        mark = event_checkpoint(s)
+        s.get(Thing, 1).status = "first"
+        _event(s)
+        check_event_since(s, mark, "first handler")  # published: fine
+        mark = event_checkpoint(s)
+        s.execute(insert(scratch).values(id=9))
+        check_event_since(s, mark, "bookkeeping handler")  # exempt table only: fine
+        mark = event_checkpoint(s)
+        s.get(Thing, 1).status = "second"  # the same table again, silently
+        with pytest.raises(MissingEvent) as exc:
+            check_event_since(s, mark, "second handler")
+        assert "second handler" in str(exc.value) and exc.value.tables == ["thing"]
+        s.rollback()
