@@ -34,7 +34,7 @@ HTTP_STATUS_ERRORS = {
     429: ("too_many_requests", "Too many requests; try again shortly.", "请求过于频繁，请稍后重试。"),
 }
 
-# Chinese wording for the pydantic rules that users meet most; anything else falls back to the English message.
+# Chinese wording for pydantic's rules; a rule not listed gets RULE_ZH_DEFAULT, never pydantic's English.
 RULE_ZH = {
     "missing": "必填字段缺失",
     "string_too_short": "长度不足",
@@ -90,11 +90,8 @@ RULE_ZH = {
     "string_unicode": "必须是有效的 Unicode 文本",
     "string_sub_type": "必须是字符串",
     "bytes_type": "必须是字节串",
-    "int_from_float": "必须是整数",
     "int_parsing_size": "整数超出可处理的范围",
-    "finite_number": "必须是有限的数值",
     "iterable_type": "必须是数组",
-    "list_type": "必须是数组",
     "tuple_type": "必须是数组",
     "set_type": "必须是数组",
     "frozen_set_type": "必须是数组",
@@ -109,7 +106,6 @@ RULE_ZH = {
     "assertion_error": "取值不符合要求",
     "enum_type": "取值不在允许范围内",
     "complex_type": "必须是数字",
-    "model_attributes_type": "必须是对象",
 }
 # A rule without its own wording still gets Chinese (never pydantic's English sentence).
 RULE_ZH_DEFAULT = "取值不符合要求"
