@@ -131,6 +131,19 @@ def internal_error(cid: str | None) -> JSONResponse:
                      correlation_id=cid)
 
 
+def _nul_in_url(request: Request) -> JSONResponse | None:
+    """A NUL character in the path or a query value: refused here, as no database can store or compare it
+    (PostgreSQL raises on it), so no route has to remember to."""
+    fields = [("path", request.url.path)] if "\x00" in request.url.path else []
+    fields += [(name, value) for name, value in request.query_params.multi_items() if "\x00" in name + value]
+    if not fields:
+        return None
+    rule_zh = "不能包含空字符（NUL）"
+    return api_error(422, "validation_failed", "The request is not valid; see errors.", "请求内容不符合要求，详见 errors。",
+                     errors=[{"field": name, "rule": "no_nul_character", "message": "must not contain a NUL character",
+                              "message_zh": rule_zh} for name, _ in fields])
+
+
 def install_common(app: FastAPI, service: str, check_database: Callable[[], None], check_broker: Callable[[], bool]) -> None:
     @app.middleware("http")
     async def correlation_and_metrics(request: Request, call_next):
@@ -140,7 +153,8 @@ def install_common(app: FastAPI, service: str, check_database: Callable[[], None
         status = 500
         try:
             try:
-                response = await call_next(request)
+                nul = _nul_in_url(request)
+                response = nul if nul is not None else await call_next(request)
             except Exception:
                 # Caught here rather than by Starlette's outermost handler: the correlation id is still set, so the
                 # log line and the body carry it, and the client gets JSON instead of "Internal Server Error".

@@ -103,6 +103,12 @@ def test_every_422_entry_has_a_chinese_message_even_for_rules_without_their_own_
     assert body["errors"][0]["rule"] == "json_invalid"
 
 
+def test_a_nul_character_in_a_query_value_is_a_422_naming_the_parameter():
+    with TestClient(_app()) as c:
+        body = _bilingual(c.get("/healthz", params={"q": "a\x00b"}), 422)
+    assert [(e["field"], e["rule"]) for e in body["errors"]] == [("q", "no_nul_character")]
+
+
 def test_a_refused_role_is_named_in_chinese_and_the_action_never_in_english():
     with TestClient(_app()) as c:
         body = _bilingual(c.get("/county-only"), 403)

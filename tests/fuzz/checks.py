@@ -7,8 +7,9 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 DATETIME_LIKE = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
 # An English code in a Chinese message: a lower-case identifier (a state, action, outcome, role or programme code
-# such as in_notice, withdraw, county, dibao). Proper nouns and acronyms (JSON, UUID, Bearer) are capitalised.
-ENGLISH_CODE = re.compile(r"(?<![A-Za-z0-9_.-])[a-z][a-z0-9]*(?:_[a-z0-9]+)*(?![A-Za-z0-9_-])")
+# such as in_notice, withdraw, county, dibao). Proper nouns and acronyms (JSON, UUID, Bearer) are capitalised;
+# media types (text/csv) are names, not codes.
+ENGLISH_CODE = re.compile(r"(?<![A-Za-z0-9_./-])[a-z][a-z0-9]*(?:_[a-z0-9]+)*(?![A-Za-z0-9_/-])")
 # Words a Chinese message may quote: the body's own keys it points to.
 ALLOWED_IN_ZH = {"correlation_id", "errors", "message_zh"}
 DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")

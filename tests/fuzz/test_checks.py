@@ -26,6 +26,7 @@ def test_each_kind_of_bad_error_body_is_refused():
 def test_english_codes_are_lower_case_identifiers_not_proper_nouns():
     assert english_codes("当前状态（in_notice）不能执行 withdraw；角色 county") == ["county", "in_notice", "withdraw"]
     assert english_codes("需要令牌（Authorization: Bearer …），JSON 格式，RFC 3339，详见 errors，编号 correlation_id") == []
+    assert english_codes("请以 application/x-ndjson 或 text/csv 格式报送") == []
 
 
 def test_naive_and_set_at():
