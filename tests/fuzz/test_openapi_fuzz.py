@@ -24,7 +24,6 @@ import schemathesis
 from schemathesis.config import GenerationConfig
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, select
 
 from shared import unit_of_work
 from tests.fuzz.apps import ServiceApp, build
@@ -43,6 +42,7 @@ def _file_body(_ctx, value) -> bytes:
     if isinstance(value, str):
         return value.encode("utf-8", "surrogatepass")
     return json.dumps(value).encode()
+
 
 MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX", "10"))
 # schemathesis' coverage phase: each parameter's boundaries (minimum, maximum, one past them), wrong types,
@@ -72,6 +72,7 @@ class Run:
     findings: dict[tuple, Finding] = field(default_factory=dict)
     calls: int = 0
     reached: set = field(default_factory=set)  # (method, path template) answered below 400 with seeded ids
+    seed_refusals: list[str] = field(default_factory=list)
 
     def find(self, method: str, path: str, status: int, problem: str, body: str) -> None:
         key = (method, path, status, problem[:60])
@@ -225,7 +226,7 @@ def fuzz(svc: ServiceApp) -> Run:
         if "event guard" in problem or "declare" in problem:  # a handler whose events are not what it declares
             run.find("CONSUME", problem.split(":")[0], 0, problem, "")
     schema = schemathesis.openapi.from_asgi("/openapi.json", svc.app)
-    roles = st.sampled_from(["admin", "admin", "county", "township", "village"])
+    roles = st.sampled_from(["admin", "admin", "county", "township", "village", "partner"])
     modes = [schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE]
     for result in schema.get_all_operations():
         operation = result.ok()
