@@ -19,6 +19,21 @@ ALGORITHM = "HS256"
 ISSUER = "lowincome-platform"
 # Which area length each staff role works at: village 12 digits, township 9, county 6.
 ROLE_AREA_LENGTH = {"village": 12, "township": 9, "county": 6}
+# How Chinese messages name each role: staff by administrative level, partners as the sending department.
+ROLE_ZH = {
+    "village": "村级工作人员",
+    "township": "乡镇级工作人员",
+    "county": "县级工作人员",
+    "partner": "协作部门",
+    "admin": "系统管理员",
+    "system": "系统",
+}
+# When a caller gives no Chinese wording for its action, a neutral phrase: the English action never enters message_zh.
+DEFAULT_ACTION_ZH = "此操作"
+
+
+def role_zh(role: str) -> str:
+    return ROLE_ZH.get(role, "未知角色")
 
 
 @dataclass(frozen=True)
@@ -79,11 +94,13 @@ def current_principal(request: Request) -> Principal:
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
-def require_role(principal: Principal, roles: Iterable[str], action: str) -> None:
+def require_role(principal: Principal, roles: Iterable[str], action: str, *, action_zh: str | None = None) -> None:
+    """403 unless the principal has one of `roles` (admin always passes); `action_zh` names the action in Chinese."""
     roles = tuple(roles)
     if principal.role not in roles and principal.role != "admin":
         raise _error(403, "role_not_allowed", f"{action} needs one of the roles {', '.join(roles)}; you are {principal.role}.",
-                     f"{action} 需要以下角色之一：{'、'.join(roles)}；当前角色为 {principal.role}。",
+                     f"{action_zh or DEFAULT_ACTION_ZH}需要以下角色之一：{'、'.join(role_zh(r) for r in roles)}；"
+                     f"当前角色为{role_zh(principal.role)}。",
                      allowed_roles=list(roles))
 
 

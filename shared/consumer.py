@@ -23,6 +23,7 @@ from shared.observability import (
     EVENTS_RETRIED,
     correlation_id,
 )
+from shared.unit_of_work import check_event_since, event_checkpoint, install_event_guard
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,8 @@ class ConsumerRunner:
         self.session_factory, self.engine, self.inbox = session_factory, engine, tables.inbox
         self.registry, self.handlers = registry, handlers
         self.max_retries, self.retry_backoff_s, self.batch_transactions = max_retries, retry_backoff_s, batch_transactions
+        # A handler that changes state must publish it; the outbox table's metadata is the service's own.
+        install_event_guard(session_factory, tables.outbox.metadata, service=service)
 
     # -- the loop ---------------------------------------------------------------------------------
     def run(self, stop: threading.Event, poll_timeout_ms: int = 500) -> None:
@@ -129,10 +132,13 @@ class ConsumerRunner:
                         continue
                     seen.add(ev.id)
                     token = correlation_id.set(ev.correlationid)
+                    mark = event_checkpoint(session)
                     try:
                         self.handlers[ev.type](session, ev)
                     finally:
                         correlation_id.reset(token)
+                    # In a batch each event's handler must publish its own change (one event cannot excuse another).
+                    check_event_since(session, mark, f"{self.name} handling {ev.type}")
                     inbox_rows.append(dict(consumer=self.name, event_id=ev.id, event_type=ev.type, topic=item.record.topic,
                                            partition=item.record.partition, offset=item.record.offset))
                     applied.append(item)

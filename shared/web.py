@@ -1,6 +1,7 @@
 """FastAPI pieces every service mounts: correlation ids, latency metrics, health, readiness, metrics, and bilingual errors."""
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from typing import Callable
@@ -16,9 +17,24 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.observability import HTTP_LATENCY, correlation_id
 
+log = logging.getLogger(__name__)
 CORRELATION_HEADER = "X-Correlation-ID"
 
-# Chinese wording for the pydantic rules that users meet most; anything else falls back to the English message.
+# Errors that Starlette raises itself (no route, wrong method, ...): a stable code and both languages.
+HTTP_STATUS_ERRORS = {
+    400: ("bad_request", "The request is malformed.", "请求格式不正确。"),
+    401: ("authentication_required", "Authentication is required.", "需要身份认证。"),
+    403: ("forbidden", "You may not do this.", "您无权执行此操作。"),
+    404: ("not_found", "No such resource.", "请求的地址或记录不存在。"),
+    405: ("method_not_allowed", "This method is not allowed here.", "该地址不支持此请求方法。"),
+    406: ("not_acceptable", "The requested representation is not available.", "无法提供所请求的响应格式。"),
+    409: ("conflict", "The request conflicts with the current state.", "请求与当前状态冲突。"),
+    413: ("payload_too_large", "The request body is too large.", "请求内容过大。"),
+    415: ("unsupported_media_type", "The request body must be JSON.", "请求内容必须是 JSON。"),
+    429: ("too_many_requests", "Too many requests; try again shortly.", "请求过于频繁，请稍后重试。"),
+}
+
+# Chinese wording for pydantic's rules; a rule not listed gets RULE_ZH_DEFAULT, never pydantic's English.
 RULE_ZH = {
     "missing": "必填字段缺失",
     "string_too_short": "长度不足",
@@ -36,7 +52,63 @@ RULE_ZH = {
     "enum": "取值不在允许范围内",
     "json_invalid": "请求体不是有效的 JSON",
     "extra_forbidden": "不允许的字段",
+    "finite_number": "必须是有限的数值",
+    "bool_parsing": "必须是布尔值",
+    "date_from_datetime_parsing": "必须是日期（YYYY-MM-DD）",
+    "date_parsing": "必须是日期（YYYY-MM-DD）",
+    "datetime_parsing": "必须是带时区的日期时间（RFC 3339）",
+    "datetime_from_date_parsing": "必须是带时区的日期时间（RFC 3339）",
+    "timezone_aware": "日期时间必须带时区",
+    "string_type": "必须是字符串",
+    "int_type": "必须是整数",
+    "float_type": "必须是数字",
+    "list_type": "必须是数组",
+    "dict_type": "必须是对象",
+    "model_type": "必须是对象",
+    "model_attributes_type": "必须是对象",
+    "bool_type": "必须是布尔值",
+    "uuid_parsing": "必须是 UUID",
+    "value_error": "取值无效",
+    "decimal_max_digits": "数字位数超出上限",
+    "decimal_max_places": "小数位数超出上限",
+    "decimal_whole_digits": "整数位数超出上限",
+    "int_from_float": "必须是整数",
+    "less_than": "数值必须小于上限",
+    "multiple_of": "数值不是规定的倍数",
+    "none_required": "必须为空",
+    "union_tag_invalid": "类型标识无效",
+    "decimal_type": "必须是数字",
+    "date_type": "必须是日期（YYYY-MM-DD）",
+    "datetime_type": "必须是带时区的日期时间（RFC 3339）",
+    "time_type": "必须是时间",
+    "time_parsing": "必须是时间",
+    "date_past": "日期必须早于今天",
+    "date_future": "日期必须晚于今天",
+    "datetime_past": "时间必须早于当前时间",
+    "datetime_future": "时间必须晚于当前时间",
+    "timezone_naive": "日期时间不能带时区",
+    "string_unicode": "必须是有效的 Unicode 文本",
+    "string_sub_type": "必须是字符串",
+    "bytes_type": "必须是字节串",
+    "int_parsing_size": "整数超出可处理的范围",
+    "iterable_type": "必须是数组",
+    "tuple_type": "必须是数组",
+    "set_type": "必须是数组",
+    "frozen_set_type": "必须是数组",
+    "mapping_type": "必须是对象",
+    "is_instance_of": "类型不符合要求",
+    "url_parsing": "必须是有效的网址",
+    "url_type": "必须是网址",
+    "uuid_type": "必须是 UUID",
+    "uuid_version": "UUID 版本不符合要求",
+    "missing_argument": "必填字段缺失",
+    "unexpected_keyword_argument": "不允许的字段",
+    "assertion_error": "取值不符合要求",
+    "enum_type": "取值不在允许范围内",
+    "complex_type": "必须是数字",
 }
+# A rule without its own wording still gets Chinese (never pydantic's English sentence).
+RULE_ZH_DEFAULT = "取值不符合要求"
 
 
 def api_error(status: int, code: str, message: str, message_zh: str, **extra) -> JSONResponse:
@@ -51,6 +123,27 @@ def _field(loc: tuple) -> str:
     return out or "body"
 
 
+def internal_error(cid: str | None) -> JSONResponse:
+    """The body of every unexpected failure: bilingual like every other error, with the id to find it in the logs."""
+    return api_error(500, "internal_error",
+                     "An unexpected error occurred; it has been logged. Quote the correlation id when reporting it.",
+                     "系统发生意外错误，已记录日志。反馈问题时请提供关联编号（correlation_id）。",
+                     correlation_id=cid)
+
+
+def _nul_in_url(request: Request) -> JSONResponse | None:
+    """A NUL character in the path or a query value: refused here, as no database can store or compare it
+    (PostgreSQL raises on it), so no route has to remember to."""
+    fields = [("path", request.url.path)] if "\x00" in request.url.path else []
+    fields += [(name, value) for name, value in request.query_params.multi_items() if "\x00" in name + value]
+    if not fields:
+        return None
+    rule_zh = "不能包含空字符（NUL）"
+    return api_error(422, "validation_failed", "The request is not valid; see errors.", "请求内容不符合要求，详见 errors。",
+                     errors=[{"field": name, "rule": "no_nul_character", "message": "must not contain a NUL character",
+                              "message_zh": rule_zh} for name, _ in fields])
+
+
 def install_common(app: FastAPI, service: str, check_database: Callable[[], None], check_broker: Callable[[], bool]) -> None:
     @app.middleware("http")
     async def correlation_and_metrics(request: Request, call_next):
@@ -59,7 +152,15 @@ def install_common(app: FastAPI, service: str, check_database: Callable[[], None
         start = time.perf_counter()
         status = 500
         try:
-            response = await call_next(request)
+            try:
+                nul = _nul_in_url(request)
+                response = nul if nul is not None else await call_next(request)
+            except Exception:
+                # Caught here rather than by Starlette's outermost handler: the correlation id is still set, so the
+                # log line and the body carry it, and the client gets JSON instead of "Internal Server Error".
+                log.exception("unhandled error in %s %s", request.method, request.url.path,
+                              extra={"correlation_id": cid})
+                response = internal_error(cid)
             status = response.status_code
             response.headers[CORRELATION_HEADER] = cid
             return response
@@ -79,16 +180,24 @@ def install_common(app: FastAPI, service: str, check_database: Callable[[], None
                 "field": _field(tuple(err.get("loc", ()))),
                 "rule": rule,
                 "message": err.get("msg", ""),
-                "message_zh": ctx.get("message_zh") or RULE_ZH.get(rule, err.get("msg", "")),
+                "message_zh": ctx.get("message_zh") or RULE_ZH.get(rule, RULE_ZH_DEFAULT),
             })
         return api_error(422, "validation_failed", "The request is not valid; see errors.",
                          "请求内容不符合要求，详见 errors。", errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, exc: StarletteHTTPException):
-        if isinstance(exc.detail, dict):
-            return JSONResponse(status_code=exc.status_code, content=exc.detail, headers=getattr(exc, "headers", None))
-        return api_error(exc.status_code, "http_error", str(exc.detail), str(exc.detail))
+        headers = getattr(exc, "headers", None)
+        if isinstance(exc.detail, dict) and {"error", "message", "message_zh"} <= exc.detail.keys():
+            return JSONResponse(status_code=exc.status_code, content=exc.detail, headers=headers)
+        code, message, message_zh = HTTP_STATUS_ERRORS.get(
+            exc.status_code, ("http_error", "The request could not be completed.", "请求无法完成。"))
+        detail = exc.detail if isinstance(exc.detail, str) and exc.detail else message
+        extra = {"detail": exc.detail} if isinstance(exc.detail, dict) else {}
+        response = api_error(exc.status_code, code, detail, message_zh, **extra)
+        if headers:
+            response.headers.update(headers)
+        return response
 
     @app.exception_handler(OperationalError)
     async def database_down(_request: Request, exc: OperationalError):
@@ -100,7 +209,8 @@ def install_common(app: FastAPI, service: str, check_database: Callable[[], None
         if exc.connection_invalidated:
             return api_error(503, "database_unavailable", "The database is unavailable; try again shortly.",
                              "数据库暂时不可用，请稍后重试。")
-        raise exc
+        log.exception("database error", extra={"correlation_id": correlation_id.get()})
+        return internal_error(correlation_id.get())
 
     @app.get("/healthz", tags=["operations"], summary="Liveness")
     def healthz() -> dict:
@@ -116,8 +226,13 @@ def install_common(app: FastAPI, service: str, check_database: Callable[[], None
             checks["database"] = f"unreachable: {type(exc).__name__}"
         checks["broker"] = "ok" if check_broker() else "unreachable"
         ready = all(v == "ok" for v in checks.values())
-        return JSONResponse(status_code=200 if ready else 503,
-                            content={"status": "ready" if ready else "not_ready", "checks": checks})
+        if ready:
+            return JSONResponse(status_code=200, content={"status": "ready", "checks": checks})
+        down = [name for name, v in checks.items() if v != "ok"]
+        down_zh = "、".join({"database": "数据库", "broker": "消息服务"}[n] for n in down)
+        return JSONResponse(status_code=503, content={
+            "error": "not_ready", "message": f"Not ready: {', '.join(down)} unreachable.",
+            "message_zh": f"服务尚未就绪：{down_zh}不可达。", "status": "not_ready", "checks": checks})
 
     @app.get("/metrics", tags=["operations"], summary="Prometheus metrics", include_in_schema=False)
     def metrics() -> Response:
@@ -152,6 +267,9 @@ def create_service_app(*, service: str, title: str, description: str, routers: l
             runtime.services.clock = clock
     app.state.runtime = runtime
     app.state.clock = runtime.clock
+    from shared.unit_of_work import install_runtime_guard
+
+    install_runtime_guard(runtime)
     install_common(app, service, database_check(runtime.engine), lambda: broker_reachable(runtime.settings.kafka_bootstrap))
     for router in routers:
         app.include_router(router)
@@ -162,22 +280,30 @@ def create_service_app(*, service: str, title: str, description: str, routers: l
 
 class DevTokenRequest(BaseModel):
     subject: str = Field(min_length=1, max_length=128)
-    role: str
-    area: str = ""
-    name: str = ""
-    department: str | None = None
+    role: str = Field(max_length=20)
+    area: str = Field("", max_length=12)
+    name: str = Field("", max_length=128)
+    department: str | None = Field(None, max_length=128)
 
 
 def _mount_dev_token_issuer(app: FastAPI, secret: str) -> None:
     """POST /dev/tokens: signs a token for any role and area. Only for `make run` and tests; off by default."""
-    from shared.auth import issue_token
+    from shared.auth import ROLE_AREA_LENGTH, ROLE_ZH, ROLES, issue_token
+    from shared.emits import route_emits
 
-    @app.post("/dev/tokens", include_in_schema=False)
+    def invalid(field: str, rule: str, message: str, message_zh: str) -> JSONResponse:
+        return api_error(422, "validation_failed", message, message_zh,
+                         errors=[{"field": field, "rule": rule, "message": message, "message_zh": message_zh}])
+
+    @app.post("/dev/tokens", include_in_schema=False, openapi_extra=route_emits(none="signs a token; stores nothing"))
     def dev_token(body: DevTokenRequest):
-        try:
-            token = issue_token(secret, subject=body.subject, role=body.role, area=body.area, name=body.name,
-                                department=body.department)
-        except ValueError as exc:
-            return JSONResponse(status_code=422, content={"error": "validation_failed", "message": str(exc),
-                                                          "message_zh": "令牌参数无效。"})
+        if body.role not in ROLES:
+            return invalid("role", "enum", f"role must be one of {', '.join(ROLES)}.",
+                           f"角色必须是以下之一：{'、'.join(ROLE_ZH[r] for r in ROLES)}。")
+        digits = ROLE_AREA_LENGTH.get(body.role)
+        if digits and (len(body.area) != digits or not body.area.isdigit()):
+            return invalid("area", "area_length", f"a {body.role} officer's area is a {digits}-digit division code.",
+                           f"{ROLE_ZH[body.role]}的辖区必须是 {digits} 位行政区划代码。")
+        token = issue_token(secret, subject=body.subject, role=body.role, area=body.area, name=body.name,
+                            department=body.department)
         return {"access_token": token, "token_type": "bearer"}

@@ -23,6 +23,10 @@ from shared.kafka_io import ensure_topics, make_consumer, make_producer
 ROOT = Path(__file__).resolve().parent.parent
 from tests.services import SERVICES  # noqa: E402
 
+# Every test runs with the event guard strict: a commit that changes domain tables without writing an outbox
+# event fails (production only warns and counts events_missing_total). Services started as processes inherit it.
+os.environ.setdefault("EVENT_GUARD", "strict")
+
 
 def _required(name: str) -> str:
     value = os.environ.get(name)
