@@ -24,7 +24,7 @@ from shared.kafka_io import ensure_topics, make_consumer, make_producer, topic_f
 from shared.messaging_tables import MessagingTables
 from shared.observability import configure_logging
 from shared.outbox import OutboxRelay, OutboxWriter
-from shared.training import ConfigurationError, check_startup, install_dev_clock, training_clock
+from shared.training import ConfigurationError, check_startup, training_clock
 
 # How often, in training mode, a periodic job looks whether the training clock jumped (then it runs at once).
 TRAINING_CLOCK_POLL_SECONDS = 0.5
@@ -132,6 +132,9 @@ class ServiceRuntime:
 
     def start_workers(self, relay: bool | None = None, consumers: bool | None = None) -> None:
         self._stop.clear()
+        from shared.unit_of_work import install_runtime_guard
+
+        install_runtime_guard(self)  # timers in a worker-only process are guarded like the API and consumers
         if self.settings.run_relay if relay is None else relay:
             self._spawn("relay", self._run_relay)
         if self.settings.run_consumers if consumers is None else consumers:
@@ -210,23 +213,3 @@ def main(runtime_factory: Callable[[], ServiceRuntime], app_path: str, argv: lis
     runtime.start_workers(relay=args.command in ("worker", "relay"), consumers=args.command in ("worker", "consumer"))
     stop.wait()
     runtime.stop_workers()
-
-
-def _hook_dev_clock_into_web() -> None:
-    """Mounts /dev/clock next to the dev token issuer (training mode requires it), from here because shared/web.py
-    is another team's file. Once create_service_app calls shared.training.install_dev_clock(app, runtime) itself,
-    delete this hook (install_dev_clock is idempotent, so both together are harmless)."""
-    import shared.web as web
-
-    original = getattr(web, "_mount_dev_token_issuer", None)
-    if original is None or getattr(original, "mounts_dev_clock", False):
-        return  # shared.web changed shape: it must call install_dev_clock itself (tests/unit/test_training_clock.py)
-
-    def mount(app, secret):
-        original(app, secret)
-        install_dev_clock(app, app.state.runtime)
-    mount.mounts_dev_clock = True
-    web._mount_dev_token_issuer = mount
-
-
-_hook_dev_clock_into_web()

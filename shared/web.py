@@ -275,6 +275,9 @@ def create_service_app(*, service: str, title: str, description: str, routers: l
         app.include_router(router)
     if runtime.settings.dev_token_issuer:
         _mount_dev_token_issuer(app, runtime.settings.jwt_secret)
+        from shared.training import install_dev_clock  # here, not at the top: shared.training imports web
+
+        install_dev_clock(app, runtime)
     return app
 
 
