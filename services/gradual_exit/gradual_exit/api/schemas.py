@@ -73,7 +73,7 @@ class SituationCreate(_Strict):
     def _one_head(cls, members: list[MemberIn] | None) -> list[MemberIn] | None:
         if members and sum(m.relationship == "self" for m in members) > 1:
             raise PydanticCustomError("one_head_of_household", "at most one member is the head (relationship self)",
-                                      {"message_zh": "户主（relationship 为 self）至多一人"})
+                                      {"message_zh": "户主（与户主关系为本人）至多一人"})
         numbers = [m.id_number for m in members or [] if m.id_number]
         if len(numbers) != len(set(numbers)):
             raise PydanticCustomError("members_unique", "a resident ID number appears twice",
