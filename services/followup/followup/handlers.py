@@ -52,10 +52,14 @@ ROLE_ZH = {"village": "村（社区）工作人员", "township": "乡镇（街�
            "partner": "合作部门", "admin": "系统管理员", "system": "系统"}
 
 
+# What an action code reads as in English, where the code alone would not read well.
+ACTION_EN = {"read": "reading follow-up plans", "report_signal": "reporting partner signals"}
+
+
 def require_role_zh(actor: Principal, roles, action: str) -> None:
     """shared.auth.require_role, with the action and the roles named in Chinese in its Chinese message."""
     try:
-        require_role(actor, roles, action)
+        require_role(actor, roles, ACTION_EN.get(action, action))
     except HTTPException as refused:
         if isinstance(refused.detail, dict):
             refused.detail["message_zh"] = (

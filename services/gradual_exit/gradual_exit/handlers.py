@@ -62,10 +62,15 @@ ROLE_ZH = {"village": "村（社区）工作人员", "township": "乡镇（街�
 PUBLIC = Principal(subject="public", role="public", area="")
 
 
+# What an action code reads as in English, where the code alone would not read well.
+ACTION_EN = {"read": "reading gradual-exit records", "record_review": "recording a periodic review",
+              "record_update": "recording a situation update"}
+
+
 def require_role_zh(actor: Principal, roles, action: str) -> None:
     """shared.auth.require_role, with the action and the roles named in Chinese in its Chinese message."""
     try:
-        require_role(actor, roles, action)
+        require_role(actor, roles, ACTION_EN.get(action, action))
     except HTTPException as refused:
         if isinstance(refused.detail, dict):
             refused.detail["message_zh"] = (
