@@ -40,7 +40,7 @@ def test_followup_migrations_match_its_models(databases):
 
 
 def test_followup_owns_exactly_its_topics():
-    assert OWNED_TOPICS == ["followup.checkin", "followup.plan", "followup.relapse"]
+    assert OWNED_TOPICS == ["followup.checkin", "followup.plan", "followup.relapse", "followup.signal"]
 
 
 @pytest.fixture

@@ -126,6 +126,12 @@ def test_a_second_programme_exit_keeps_the_same_plan_and_extends_it(client, runt
     assert [e["effect"] for e in detail["exits"]] == ["start", "extend"]
     assert len(detail["schedule"]) == 13 and detail["ends_on"] == "2029-06-02", "covers 16 April 2029 on the same cadence"
     assert len(outbox(runtime, "followup.plan.started")) == 1
+    [extended] = outbox(runtime, "followup.plan.extended")
+    runtime.registry.validate(extended)
+    assert (extended["data"]["effect"], extended["data"]["programme"], extended["data"]["ends_on"]) == (
+        "extend", "medical", "2029-06-02")
+    assert [c["due_on"] for c in extended["data"]["added_checkins"]] == ["2029-06-02"]
+    assert extended["data"]["programmes"] == ["dibao", "medical"] and extended["data"]["extended_at"].endswith("+00:00")
     trail = client.get(f"/api/v1/plans/{plan.id}/audit", headers=token(runtime, "county", COUNTY)).json()
     assert [a["action"] for a in trail] == ["start_plan", "extend_plan"]
 
@@ -269,6 +275,10 @@ def test_no_check_in_is_overdue_while_the_household_is_back_on_the_fast_track(cl
     body = r.json()
     assert [s["status"] for s in body["schedule"][:3]] == ["waived", "waived", "pending"]
     assert body["next_due_on"] == "2026-12-02"
+    [closed] = outbox(runtime, "followup.relapse.closed")
+    runtime.registry.validate(closed)
+    assert (closed["data"]["checkins_waived"], closed["data"]["checkins_added"], closed["data"]["next_due_on"],
+            closed["data"]["plan_status"]) == ([1, 2], [], "2026-12-02", "active")
     assert check_schedules(runtime) == (0, 0), "waived check-ins are not held against anyone"
     r = client.post(f"/api/v1/plans/{plan.id}/relapses/{relapse_id}/closure",
                     headers=token(runtime, "county", COUNTY), json={"outcome": "resolved", "reason": "again"})
@@ -282,6 +292,8 @@ def test_after_the_episode_check_ins_resume_even_when_the_schedule_had_run_out(c
     body = client.post(f"/api/v1/plans/{plan.id}/relapses/{relapse_id}/closure", headers=token(runtime, "county", COUNTY),
                        json={"outcome": "resolved", "reason": "已稳定"}).json()
     assert body["next_due_on"] == "2027-06-02" and body["ends_on"] == "2027-06-02" and body["status"] == "active"
+    closed = outbox(runtime, "followup.relapse.closed")[-1]["data"]
+    assert [c["due_on"] for c in closed["checkins_added"]] == ["2027-06-02"] and closed["next_due_on"] == "2027-06-02"
 
 
 def test_a_new_exit_after_a_relapse_closes_the_episode_and_restarts_the_plan(client, runtime, clock):
@@ -306,6 +318,10 @@ def test_news_of_an_exit_older_than_the_open_episode_does_not_end_it(client, run
     detail = client.get(f"/api/v1/plans/{plan.id}", headers=token(runtime, "village", VILLAGE)).json()
     assert detail["status"] == "relapsed" and detail["programmes"] == ["dibao", "medical"]
     assert outbox(runtime, "followup.relapse.closed") == []
+    [recorded] = outbox(runtime, "followup.plan.extended")
+    runtime.registry.validate(recorded)
+    assert (recorded["data"]["effect"], recorded["data"]["status"], recorded["data"]["added_checkins"]) == (
+        "record", "relapsed", [])
 
 
 # --- partner signals ----------------------------------------------------------------------------------------------
@@ -329,7 +345,12 @@ def test_a_partner_signal_about_a_member_raises_one_relapse_and_a_resent_record_
     again = client.post("/api/v1/partner-signals", json=body, headers=partner_token(runtime))
     assert again.status_code == 200 and again.json()["duplicate"] is True
     assert again.json()["signal_id"] == r.json()["signal_id"]
-    assert len(outbox(runtime, "followup.relapse.detected")) == 1 and len(outbox(runtime)) == 2
+    assert len(outbox(runtime, "followup.relapse.detected")) == 1 and len(outbox(runtime)) == 3
+    [received] = outbox(runtime, "followup.signal.received")
+    runtime.registry.validate(received)
+    assert (received["data"]["signal_id"], received["data"]["at_risk"], received["data"]["new_episode"]) == (
+        r.json()["signal_id"], True, True)
+    assert received["data"]["relapse_id"] == relapse["data"]["relapse_id"] and person not in str(received)
 
 
 def test_a_partner_signal_by_household_id_that_is_not_a_risk_is_recorded_only(client, runtime):
@@ -342,6 +363,11 @@ def test_a_partner_signal_by_household_id_that_is_not_a_risk_is_recorded_only(cl
     assert detail["status"] == "active" and detail["signals"][0]["at_risk"] is False
     assert detail["signals"][0]["assessment"]["explanation_zh"]
     assert outbox(runtime, "followup.relapse.detected") == []
+    [received] = outbox(runtime, "followup.signal.received")
+    runtime.registry.validate(received)
+    assert (received["data"]["kind"], received["data"]["at_risk"], received["data"]["relapse_id"]) == (
+        "migrant_return", False, None)
+    assert received["data"]["source_department"] == "human_resources" and received["data"]["channel"] == "api"
 
 
 @pytest.mark.parametrize("body,status,rule", [

@@ -56,12 +56,18 @@ def test_from_enrolment_on_kafka_to_the_exit_event_on_kafka(runtime, clock, prod
         assert client.post(f"/api/v1/participations/{pid}/decision", headers=county(runtime),
                            json={"outcome": "exit"}).status_code == 200
 
-        records = read_topic(kafka_bootstrap, topic_prefix + "gradual_exit.household", expected=1, timeout=30)
-        assert len(records) == 1 and records[0].key == b"hh-k1"
-        exited = envelopes(records)
-        assert_all_valid(exited)
-        assert exited[0]["type"] == "gradual_exit.household.exited"
+        records = read_topic(kafka_bootstrap, topic_prefix + "gradual_exit.household", expected=2, timeout=30)
+        assert len(records) == 2 and {r.key for r in records} == {b"hh-k1"}
+        household = envelopes(records)
+        assert_all_valid(household)
+        assert [e["type"] for e in household] == ["gradual_exit.household.enrolled", "gradual_exit.household.exited"]
+        assert household[0]["causationid"] == enrolled.id, "the enrolment delivered twice was announced once"
+        exited = household[1:]
         assert exited[0]["data"]["programme"] == "dibao" and exited[0]["data"]["remaining_programmes"] == ["medical"]
+
+        notices = envelopes(read_topic(kafka_bootstrap, topic_prefix + "gradual_exit.notice", expected=2))
+        assert_all_valid(notices)
+        assert [e["type"] for e in notices] == ["gradual_exit.notice.published", "gradual_exit.notice.closed"]
 
         observations = envelopes(read_topic(kafka_bootstrap, topic_prefix + "gradual_exit.observation", expected=2))
         assert_all_valid(observations)

@@ -68,10 +68,22 @@ def test_enrolment_opens_one_participation_per_programme_with_its_line_and_the_f
     assert (household["next_review_due"], household["review_interval_months"], household["review_basis"]) == (
         "2027-03-02", 12, "stable")
     assert household["has_labour_capacity"] is True and household["per_capita_monthly_income_yuan"] == "400.00"
+    enrolled = outbox(runtime)
+    assert [e["type"] for e in enrolled] == ["gradual_exit.household.enrolled"]
+    runtime.registry.validate(enrolled[0])
+    data = enrolled[0]["data"]
+    assert enrolled[0]["causationid"] == event.id and enrolled[0]["subject"] == "hh-1"
+    assert (data["case_id"], data["division_code"], data["programmes"]) == (
+        event.data["case_id"], VILLAGE, ["dibao", "monitoring", "medical"])
+    assert [p["programme"] for p in data["participations_opened"]] == ["dibao", "monitoring", "medical"]
+    assert {p["participation_id"] for p in data["participations_opened"]} == {
+        p["participation_id"] for p in household["programmes"]}
+    assert data["review"] == {"next_due_on": "2027-03-02", "interval_months": 12, "basis": "stable",
+                              "rule_version": "GE-CN-2022.1"}
     with runtime.session_factory() as s, s.begin():  # the same enrolment again (a redelivery): nothing changes
         handlers.on_household_enrolled(s, event, runtime.services)
     assert count(runtime, Participation) == 3 and count(runtime, Enrolment) == 1
-    assert outbox(runtime) == [], "enrolment emits nothing of its own"
+    assert len(outbox(runtime)) == 1, "a redelivered enrolment changes nothing and says nothing"
 
 
 def test_an_unstable_household_with_members_able_to_work_is_reviewed_after_six_months(client, runtime):
@@ -87,6 +99,9 @@ def test_a_second_enrolment_adds_only_the_programmes_not_already_open(client, ru
     enrol(runtime, programmes=("dibao", "education"), at=clock.now())
     household = client.get("/api/v1/households/hh-1", headers=village(runtime)).json()
     assert sorted(p["programme"] for p in household["programmes"]) == ["dibao", "education"]
+    second = last_event(runtime, "gradual_exit.household.enrolled")["data"]
+    assert [p["programme"] for p in second["participations_opened"]] == ["education"]
+    assert second["programmes_already_open"] == ["dibao"]
 
 
 # --- observation: per programme, started and reverted ------------------------------------------------------------------
@@ -211,7 +226,8 @@ def test_a_stable_household_leaves_one_programme_through_review_notice_and_decis
 
     r = client.post(f"/api/v1/participations/{pid}/notice/close", headers=township(runtime))
     assert r.status_code == 409 and r.json()["rule"] == "notice_running"
-    assert r.json()["allowed_actions"] == ["revert_observation", "close_notice"] and r.json()["message_zh"]
+    assert r.json()["allowed_actions"] == ["revert_observation", "lodge_objection", "resolve_objection",
+                                           "close_notice"] and r.json()["message_zh"]
     clock.advance(days=7)
     r = client.post(f"/api/v1/participations/{pid}/notice/close", headers=township(runtime))
     assert r.status_code == 200 and r.json()["status"] == "exit_decision", r.text
@@ -234,8 +250,14 @@ def test_a_stable_household_leaves_one_programme_through_review_notice_and_decis
     assert programme_of(client, runtime, "medical")["status"] == "supported"
     assert client.get("/api/v1/public/exit-notices").json()["total"] == 0
     assert outbox_types(runtime) == [
-        "gradual_exit.situation.recorded", "gradual_exit.observation.started", "gradual_exit.observation.completed",
-        "gradual_exit.notice.published", "gradual_exit.household.exited"]
+        "gradual_exit.household.enrolled", "gradual_exit.situation.recorded", "gradual_exit.observation.started",
+        "gradual_exit.observation.completed", "gradual_exit.notice.published", "gradual_exit.notice.closed",
+        "gradual_exit.household.exited"]
+    closed = last_event(runtime, "gradual_exit.notice.closed")
+    runtime.registry.validate(closed)
+    assert (closed["data"]["reason"], closed["data"]["status"], closed["data"]["participation_status"]) == (
+        "period_ended", "closed", "exit_decision")
+    assert closed["data"]["notice_id"] == notice["notice_id"] and closed["data"]["closed_at"].endswith("+00:00")
 
     trail = client.get("/api/v1/households/hh-1/audit", headers=county(runtime)).json()
     steps = [(a["action"], a["from_state"], a["to_state"], a["actor_role"]) for a in trail if a["entity_id"] == pid]
@@ -271,6 +293,11 @@ def test_income_falling_during_the_notice_withdraws_the_exit(client, runtime, cl
     assert last_event(runtime, "gradual_exit.observation.reverted")["data"]["from_state"] == "exit_notice"
     assert client.get("/api/v1/public/exit-notices").json()["total"] == 0
     assert client.get(f"/api/v1/participations/{pid}", headers=county(runtime)).json()["notices"][0]["status"] == "withdrawn"
+    closed = last_event(runtime, "gradual_exit.notice.closed")
+    runtime.registry.validate(closed)
+    assert (closed["data"]["reason"], closed["data"]["status"], closed["data"]["participation_status"]) == (
+        "exit_reverted", "withdrawn", "supported")
+    assert closed["causationid"] == last_event(runtime, "gradual_exit.situation.recorded")["id"]
     r = client.post(f"/api/v1/participations/{pid}/notice/close", headers=township(runtime))
     assert r.status_code == 409 and r.json()["allowed_actions"] == ["start_observation"]
 
@@ -295,20 +322,6 @@ def test_the_review_or_the_decision_may_continue_support_with_reasons(client, ru
     assert (reverted["trigger"], reverted["from_state"], reverted["reasons"][0]["code"]) == (
         "decision", "exit_decision", "illness_in_family")
     assert "gradual_exit.household.exited" not in outbox_types(runtime)
-
-
-def test_an_open_objection_holds_the_notice_open(client, runtime, clock):
-    """Objections are out of scope, but the notice already asks the hook how many are open."""
-    enrol(runtime, programmes=("dibao",))
-    pid = to_exit_review(client, runtime, clock)["participation_id"]
-    client.post(f"/api/v1/participations/{pid}/review", headers=township(runtime),
-                json={"outcome": "propose_exit", "opinion": "同意"})
-    clock.advance(days=7)
-    runtime.services.open_objections = lambda _session, participation: 1 if participation.id == pid else 0
-    r = client.post(f"/api/v1/participations/{pid}/notice/close", headers=township(runtime))
-    assert r.status_code == 409 and r.json()["rule"] == "objections_open" and r.json()["message_zh"]
-    runtime.services.open_objections = handlers.no_open_objections
-    assert client.post(f"/api/v1/participations/{pid}/notice/close", headers=township(runtime)).status_code == 200
 
 
 @pytest.mark.parametrize("path,body,role", [
@@ -409,7 +422,8 @@ def test_a_situation_is_applied_once_however_often_it_arrives(client, runtime):
     assert other.status_code == 409 and other.json()["rule"] == "same_key_same_body"
 
     assert count(runtime, Situation) == 1 and count(runtime, Observation) == 1
-    assert outbox_types(runtime) == ["gradual_exit.situation.recorded", "gradual_exit.observation.started"]
+    assert outbox_types(runtime) == ["gradual_exit.household.enrolled", "gradual_exit.situation.recorded",
+                                     "gradual_exit.observation.started"]
 
 
 def test_an_old_situation_delivered_again_changes_nothing(client, runtime, clock):
@@ -448,7 +462,7 @@ def test_a_situation_replayed_into_an_empty_database_rebuilds_the_same_state(cli
         status = s.execute(select(Participation.status)).scalar_one()
         situation = s.execute(select(Situation)).scalar_one()
     assert status == "observation" and situation.id == recorded["data"]["situation_id"] and situation.applied_at
-    assert outbox_types(fresh) == ["gradual_exit.observation.started"]
+    assert outbox_types(fresh) == ["gradual_exit.household.enrolled", "gradual_exit.observation.started"]
 
 
 def test_a_situation_about_a_household_never_enrolled_can_never_apply(runtime):
@@ -489,7 +503,7 @@ def test_bad_input_is_422_naming_the_field_and_the_rule_and_nothing_is_written(c
     errors = r.json()["errors"]
     assert (field, rule) in [(e["field"], e["rule"]) for e in errors], errors
     assert all(e["message"] and e["message_zh"] for e in errors)
-    assert count(runtime, Situation) == 0 and outbox(runtime) == []
+    assert count(runtime, Situation) == 0 and outbox_types(runtime) == ["gradual_exit.household.enrolled"]
 
 
 def test_a_decision_to_continue_support_needs_reasons(client, runtime, clock):
@@ -514,6 +528,8 @@ STAFF_ENDPOINTS = [
     ("post", "/api/v1/participations/{pid}/review", {"outcome": "propose_exit", "opinion": "同意"}, "township"),
     ("post", "/api/v1/participations/{pid}/notice/close", None, "township"),
     ("post", "/api/v1/participations/{pid}/decision", {"outcome": "exit"}, "county"),
+    ("post", "/api/v1/participations/{pid}/objections/o-1/resolution", {"outcome": "upheld", "reason": "属实"},
+     "township"),
 ]
 AREA = {"village": VILLAGE, "township": TOWNSHIP, "county": COUNTY}
 OTHER_AREA = {"village": "522701001003", "township": "522701002", "county": "522702"}
@@ -532,7 +548,8 @@ def test_every_staff_endpoint_refuses_no_token_a_wrong_area_and_a_wrong_role(cli
     if method == "post":
         r = call(url, headers=token(runtime, WRONG_ROLE[role], AREA[WRONG_ROLE[role]]), **kwargs)
         assert r.status_code == 403 and r.json()["error"] == "role_not_allowed"
-    assert outbox(runtime) == [] and count(runtime, Situation) == 0, "nothing was written"
+    assert outbox_types(runtime) == ["gradual_exit.household.enrolled"] and count(runtime, Situation) == 0, \
+        "nothing was written"
 
 
 def test_lists_show_only_the_officers_area_with_pagination(client, runtime):

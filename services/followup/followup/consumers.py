@@ -9,10 +9,12 @@ from followup import handlers
 from followup.domain.plan import IllegalTransition
 from followup.domain.rules import NoRuleSet
 from shared.consumer import Handler, PermanentError
+from shared.emits import emits
 from shared.envelope import Event
 
 
 def exit_handlers(services: Callable[[], handlers.Services]) -> dict[str, Handler]:
+    @emits(*handlers.on_household_exited.__emits__)
     def exited(session: Session, event: Event) -> None:
         try:
             handlers.on_household_exited(session, event, services())
@@ -25,6 +27,7 @@ def exit_handlers(services: Callable[[], handlers.Services]) -> dict[str, Handle
 
 
 def partner_signal_handlers(services: Callable[[], handlers.Services]) -> dict[str, Handler]:
+    @emits(*handlers.on_partner_signal.__emits__)
     def reported(session: Session, event: Event) -> None:
         handlers.on_partner_signal(session, event, services())
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
+from fastapi import HTTPException
 from sqlalchemy.orm import Session
 
 from followup import repository
@@ -33,6 +34,7 @@ from shared import audit
 from shared.auth import Principal, require_area, require_role
 from shared.clock import Clock
 from shared.consumer import PermanentError
+from shared.emits import emits
 from shared.envelope import Event
 from shared.observability import correlation_id
 from shared.outbox import OutboxWriter
@@ -46,6 +48,24 @@ ROLES = {
     "close_episode": ("township", "county"),
 }
 CLOSE_OUTCOMES = ("resolved", "not_confirmed")
+ROLE_ZH = {"village": "村（社区）工作人员", "township": "乡镇（街道）工作人员", "county": "县级民政部门",
+           "partner": "合作部门", "admin": "系统管理员", "system": "系统"}
+
+
+# What an action code reads as in English, where the code alone would not read well.
+ACTION_EN = {"read": "reading follow-up plans", "report_signal": "reporting partner signals"}
+
+
+def require_role_zh(actor: Principal, roles, action: str) -> None:
+    """shared.auth.require_role, with the action and the roles named in Chinese in its Chinese message."""
+    try:
+        require_role(actor, roles, ACTION_EN.get(action, action))
+    except HTTPException as refused:
+        if isinstance(refused.detail, dict):
+            refused.detail["message_zh"] = (
+                f"{lifecycle.ACTION_ZH.get(action, '该操作')}需由{'或'.join(ROLE_ZH.get(r, r) for r in roles)}办理；"
+                f"当前身份为{ROLE_ZH.get(actor.role, actor.role)}。")
+        raise
 
 
 class NotFound(LookupError):
@@ -118,6 +138,7 @@ def _schedule(session: Session, plan: Plan, dues: list[Due]) -> list[ScheduledCh
 
 # -- intake: exits ----------------------------------------------------------------------------------------------------
 
+@emits("followup.plan.started", "followup.plan.extended", "followup.relapse.closed")
 def on_household_exited(session: Session, event: Event, svc: Services) -> Plan:
     """gradual_exit.household.exited: one plan per household, started, extended or restarted; replays do nothing."""
     d = event.data
@@ -138,13 +159,14 @@ def on_household_exited(session: Session, event: Event, svc: Services) -> Plan:
     if action == "start":
         plan = _start(session, svc, event, d, rules, exit_day, members, per_capita, now)
     elif action == "extend":
-        _extend(session, svc, plan, d, rules, exit_day, members, per_capita, now)
+        _extend(session, svc, event, plan, d, rules, exit_day, members, per_capita, now)
     elif action == "record":
         _note_exit(plan, d, members, per_capita, now)
         audit.record(session, audit_log, actor=audit.SYSTEM, at=now, action="record_exit", entity_type="plan",
                      entity_id=plan.id, from_state=plan.status, to_state=plan.status,
                      details={"exit_id": d["exit_id"], "programme": programme,
                               "why": "the exit is older than the open relapse episode"})
+        _plan_extended(session, svc, event, plan, d, "record", [], now)
     else:
         _restart(session, svc, event, plan, open_relapse, d, rules, exit_day, members, per_capita, now)
     session.add(PlanExit(exit_id=d["exit_id"], plan_id=plan.id, programme=programme, exited_at=exited_at,
@@ -164,6 +186,16 @@ def _plan_started(session: Session, svc: Services, event: Event, plan: Plan, row
                     "grace_days": plan.grace_days, "early_days": plan.early_days},
         "checkins": [{"seq": r.seq, "due_on": r.due_on.isoformat()} for r in rows],
         "ends_on": plan.ends_on.isoformat()}, cause=event)
+
+
+def _plan_extended(session: Session, svc: Services, event: Event, plan: Plan, d: dict, effect: str,
+                   rows: list[ScheduledCheckin], now: datetime) -> None:
+    svc.emit(session, plan, "followup.plan.extended", {
+        "plan_id": plan.id, "household_id": plan.household_id, "division_code": plan.division_code,
+        "extended_at": _iso(now), "exit_id": d["exit_id"], "programme": d["programme"], "exited_at": d["exited_at"],
+        "effect": effect, "programmes": list(plan.programmes), "status": plan.status,
+        "added_checkins": [{"seq": r.seq, "due_on": r.due_on.isoformat()} for r in rows],
+        "ends_on": plan.ends_on.isoformat(), "rule_version": plan.rule_version}, cause=event)
 
 
 def _start(session, svc, event, d, rules, exit_day, members, per_capita, now) -> Plan:
@@ -205,7 +237,7 @@ def _adopt_members(session: Session, plan: Plan, members: list[dict]) -> None:
         repository.replace_members(session, plan, members)
 
 
-def _extend(session, svc, plan: Plan, d, rules, exit_day, members, per_capita, now) -> None:
+def _extend(session, svc, event, plan: Plan, d, rules, exit_day, members, per_capita, now) -> None:
     """Another programme's exit: the same plan, its cadence kept, running until it also covers this exit."""
     _note_exit(plan, d, members, per_capita, now)
     _adopt_members(session, plan, members)
@@ -216,6 +248,7 @@ def _extend(session, svc, plan: Plan, d, rules, exit_day, members, per_capita, n
                  entity_id=plan.id, from_state=plan.status, to_state=plan.status,
                  details={"exit_id": d["exit_id"], "programme": d["programme"], "added_checkins": [r.seq for r in rows],
                           "ends_on": plan.ends_on.isoformat()})
+    _plan_extended(session, svc, event, plan, d, "extend", rows, now)
 
 
 def _restart(session, svc, event, plan: Plan, open_relapse: Relapse | None, d, rules, exit_day, members, per_capita,
@@ -294,7 +327,7 @@ def _raise_risk(session: Session, svc: Services, plan: Plan, assessment: RiskAss
 
 
 def _close(session: Session, svc: Services, plan: Plan, relapse: Relapse, actor: Principal, outcome: str,
-           reason: str | None, now: datetime, cause: Event | None = None) -> None:
+           reason: str | None, now: datetime, cause: Event | None = None, extra: dict | None = None) -> None:
     relapse.status, relapse.closed_at, relapse.closed_by = "closed", now, actor.subject
     relapse.close_outcome, relapse.close_reason = outcome, reason
     plan.open_relapse_id, plan.updated_at = None, now
@@ -303,8 +336,8 @@ def _close(session: Session, svc: Services, plan: Plan, relapse: Relapse, actor:
                  details={"relapse_id": relapse.id, "outcome": outcome, "reason": reason})
     svc.emit(session, plan, "followup.relapse.closed", {
         "relapse_id": relapse.id, "plan_id": plan.id, "household_id": plan.household_id,
-        "division_code": plan.division_code, "closed_at": _iso(now), "outcome": outcome, "reason": reason},
-        cause=cause)
+        "division_code": plan.division_code, "closed_at": _iso(now), "outcome": outcome, "reason": reason,
+        **(extra or {})}, cause=cause)
 
 
 def close_episode(session: Session, svc: Services, actor: Principal, plan_id: str, relapse_id: str, *, outcome: str,
@@ -320,15 +353,20 @@ def close_episode(session: Session, svc: Services, actor: Principal, plan_id: st
                                           "该返贫风险事件已结束。", code="episode_closed")
     after = lifecycle.close_episode(plan.status)
     now, today = svc.clock.now(), svc.today()
-    _close(session, svc, plan, relapse, actor, outcome, reason, now)
-    plan.status = after
     waived = []
     for row in repository.pending_of(session, plan.id):
         if row.overdue_after < today:  # missed while the household was on the fast track: not held against anyone
             row.status = "waived"
             waived.append(row.seq)
+    added = []
     if not any(r.due_on >= today for r in repository.pending_of(session, plan.id)):
-        _schedule(session, plan, [next_on_or_after(plan.anchor_on, plan.interval_months, plan.last_k, today)])
+        added = _schedule(session, plan, [next_on_or_after(plan.anchor_on, plan.interval_months, plan.last_k, today)])
+    pending = repository.pending_of(session, plan.id)
+    _close(session, svc, plan, relapse, actor, outcome, reason, now, extra={
+        "plan_status": after, "checkins_waived": waived,
+        "checkins_added": [{"seq": r.seq, "due_on": r.due_on.isoformat()} for r in added],
+        "next_due_on": min(r.due_on for r in pending).isoformat() if pending else None})
+    plan.status = after
     if waived:
         audit.record(session, audit_log, actor=actor, at=now, action="waive_checkins", entity_type="plan",
                      entity_id=plan.id, from_state=after, to_state=after, details={"seqs": waived})
@@ -342,7 +380,7 @@ def _load(session: Session, actor: Principal, plan_id: str, action: str) -> Plan
     if plan is None:
         raise NotFound(plan_id)
     require_area(actor, plan.division_code)
-    require_role(actor, ROLES[action], action)
+    require_role_zh(actor, ROLES[action], action)
     return plan
 
 
@@ -391,7 +429,7 @@ def record_checkin(session: Session, svc: Services, actor: Principal, plan_id: s
     if member_count is None:
         raise InvalidInput("member_count", "required_when_unknown",
                            "the plan does not know the household's size: give member_count or members",
-                           "该计划未记录家庭人口数：请填写 member_count 或 members")
+                           "该计划未记录家庭人口数：请填写家庭人口数或家庭成员")
     if report.labour_loss_members > member_count:
         raise InvalidInput("labour_loss_members", "at_most_member_count",
                            f"cannot be more than the household's {member_count} members",
@@ -408,7 +446,7 @@ def record_checkin(session: Session, svc: Services, actor: Principal, plan_id: s
     if assessment.at_risk and plan.status == "active" and not known_members:
         raise InvalidInput("members", "members_required_for_relapse",
                            "a relapse is reported with the household's members, and the plan has none: give members",
-                           "返贫风险需随附家庭成员信息，而该计划没有成员记录：请填写 members")
+                           "返贫风险需随附家庭成员信息，而该计划没有成员记录：请填写家庭成员")
     if members:
         _adopt_members(session, plan, members)
     plan.member_count = member_count
@@ -525,11 +563,20 @@ def take_partner_signal(session: Session, svc: Services, actor: Principal, *, de
                  entity_id=plan.id, from_state=plan.status, to_state=plan.status,
                  details={"signal_id": signal.id, "department": department, "kind": kind, "channel": channel,
                           "at_risk": assessment.at_risk, "relapse_id": signal.relapse_id})
+    svc.emit(session, plan, "followup.signal.received", {
+        "signal_id": signal.id, "plan_id": plan.id, "household_id": plan.household_id,
+        "division_code": plan.division_code, "source_department": department, "external_id": external_id,
+        "channel": channel, "kind": kind, "occurred_on": occurred_on.isoformat(), "received_at": _iso(now),
+        "amounts": dict(signal.amounts), "at_risk": assessment.at_risk, "risk_kinds": list(assessment.risk_kinds),
+        "reasons": [c.reason() for c in assessment.reasons], "rule_version": rules.version,
+        "relapse_id": signal.relapse_id, "new_episode": outcome.new_episode, "plan_status": plan.status},
+        cause=cause)
     if outcome.new_episode:
         svc.emit(session, plan, "followup.relapse.detected", outcome.event_data, cause=cause)
     return SignalResult(signal, plan, False, outcome)
 
 
+@emits("followup.signal.received", "followup.relapse.detected")
 def on_partner_signal(session: Session, event: Event, svc: Services) -> SignalResult | None:
     """partner.signal.reported on the inbound topic: matched by the person's resident ID number. Records about people
     not under follow-up are discovery's business, and records that break a domain rule are dead-lettered by
@@ -548,6 +595,7 @@ def on_partner_signal(session: Session, event: Event, svc: Services) -> SignalRe
 
 # -- timers -----------------------------------------------------------------------------------------------------------
 
+@emits("followup.checkin.overdue")
 def report_overdue(session: Session, svc: Services) -> int:
     """Raises followup.checkin.overdue once for each scheduled check-in of an active plan that is past its grace
     days without a visit; returns how many."""
@@ -566,6 +614,7 @@ def report_overdue(session: Session, svc: Services) -> int:
     return len(rows)
 
 
+@emits("followup.plan.completed")
 def complete_plans(session: Session, svc: Services) -> int:
     """Active plans whose last check-in date has passed complete once nothing is pending within its grace days;
     check-ins never made are marked missed (they were reported overdue already)."""

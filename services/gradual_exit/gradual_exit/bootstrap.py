@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 from gradual_exit import handlers
 from gradual_exit.config import Settings
@@ -10,6 +11,7 @@ from gradual_exit.models import messaging, metadata
 from gradual_exit.scheduled import complete_observations, report_due_reviews
 from shared.clock import Clock
 from shared.contracts import registry
+from shared.emits import emits
 from shared.kafka_io import topic_for
 from shared.runtime import ConsumerSpec, ServiceRuntime
 
@@ -19,6 +21,14 @@ OWNED_TOPICS = sorted({topic_for(urn.split(":")[-2]) for urn in registry().known
                        if urn.split(":")[-2].startswith("gradual_exit.")})
 
 
+def bind(handler: Callable, services: handlers.Services) -> Callable:
+    """The consumer's (session, event) handler, keeping the events the use case declares it emits."""
+    def handle(session, event):
+        return handler(session, event, services)
+    handle.__name__ = handler.__name__
+    return emits(*handler.__emits__, none=handler.__no_state_change__)(handle)
+
+
 def build_runtime(settings: Settings | None = None, clock: Clock | None = None) -> ServiceRuntime:
     runtime = ServiceRuntime(settings or Settings(), metadata, messaging, MIGRATIONS, OWNED_TOPICS)
     if clock is not None:
@@ -26,12 +36,12 @@ def build_runtime(settings: Settings | None = None, clock: Clock | None = None) 
     services = handlers.Services(outbox=runtime.outbox, clock=runtime.clock, rules=load_rule_book())
     runtime.services = services
     runtime.consumers.append(ConsumerSpec(name="gradual_exit.enrolments", handlers={
-        "identification.household.enrolled": lambda session, event: handlers.on_household_enrolled(session, event, services),
+        "identification.household.enrolled": bind(handlers.on_household_enrolled, services),
     }))
     # The API applies each situation as it records it; this consumer of the same events makes a replay of the topic
     # into an empty database rebuild the same state (an event already applied is skipped).
     runtime.consumers.append(ConsumerSpec(name="gradual_exit.situations", handlers={
-        handlers.SITUATION_RECORDED: lambda session, event: handlers.on_situation_recorded(session, event, services),
+        handlers.SITUATION_RECORDED: bind(handlers.on_situation_recorded, services),
     }))
     runtime.periodic.append(("observations", runtime.settings.observation_check_seconds, complete_observations))
     runtime.periodic.append(("reviews", runtime.settings.review_check_seconds, report_due_reviews))

@@ -6,11 +6,10 @@ rules (lines, observation, exit conditions, reviews, which step may follow which
 from __future__ import annotations
 
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
-from typing import Callable
-
+from fastapi import HTTPException
 from sqlalchemy.orm import Session
 
 from gradual_exit import repository
@@ -26,11 +25,21 @@ from gradual_exit.domain.observation import (
 from gradual_exit.domain.reviews import next_review, overdue_explanation, review_basis
 from gradual_exit.domain.rules import PROGRAMMES, RuleBook, RuleSet
 from gradual_exit.domain.situation import HouseholdFacts, Member, SituationUpdate, apply_update, enrolment_facts
-from gradual_exit.models import Enrolment, ExitNotice, Household, Observation, Participation, Situation, audit_log
+from gradual_exit.models import (
+    Enrolment,
+    ExitNotice,
+    ExitObjection,
+    Household,
+    Observation,
+    Participation,
+    Situation,
+    audit_log,
+)
 from shared import audit
 from shared.auth import Principal, require_area, require_role
 from shared.clock import Clock
 from shared.consumer import PermanentError
+from shared.emits import emits
 from shared.envelope import Event
 from shared.observability import correlation_id
 from shared.outbox import OutboxWriter
@@ -44,22 +53,42 @@ ROLES = {
     "record_review": ("village", "township"),
     "record_update": ("village", "township", "partner"),
     "review": ("township",),
+    "resolve_objection": ("township",),
     "close_notice": ("township",),
     "decide": ("county",),
 }
+ROLE_ZH = {"village": "村（社区）工作人员", "township": "乡镇（街道）工作人员", "county": "县级民政部门",
+           "partner": "合作部门", "admin": "系统管理员", "public": "公众", "system": "系统"}
+PUBLIC = Principal(subject="public", role="public", area="")
+
+
+# What an action code reads as in English, where the code alone would not read well.
+ACTION_EN = {"read": "reading gradual-exit records", "record_review": "recording a periodic review",
+              "record_update": "recording a situation update"}
+
+
+def require_role_zh(actor: Principal, roles, action: str) -> None:
+    """shared.auth.require_role, with the action and the roles named in Chinese in its Chinese message."""
+    try:
+        require_role(actor, roles, ACTION_EN.get(action, action))
+    except HTTPException as refused:
+        if isinstance(refused.detail, dict):
+            refused.detail["message_zh"] = (
+                f"{exit_flow.action_zh(action)}需由{'或'.join(ROLE_ZH.get(r, r) for r in roles)}办理；"
+                f"当前身份为{ROLE_ZH.get(actor.role, actor.role)}。")
+        raise
 
 
 class NotFound(LookupError):
     pass
 
 
+class NoticeNotRunning(NotFound):
+    """The public asked about an exit notice that is not (or no longer) publicly listed."""
+
+
 class UnknownHousehold(PermanentError):
     """A situation event for a household that was never enrolled here: it can never apply (dead letter, replayable)."""
-
-
-def no_open_objections(_session: Session, _participation: Participation) -> int:
-    """The objection hook: objections to exit notices are not handled yet, so none is ever open."""
-    return 0
 
 
 @dataclass
@@ -69,8 +98,6 @@ class Services:
     outbox: OutboxWriter
     clock: Clock
     rules: RuleBook
-    # How many objections to a participation's exit notice are still open (the hook for an objection channel).
-    open_objections: Callable[[Session, Participation], int] = field(default=no_open_objections)
 
     def rules_for(self, division_code: str, on) -> RuleSet:
         return self.rules.for_division(division_code, local_date(on))
@@ -150,6 +177,7 @@ def _programme_order(programmes) -> list[str]:
 
 # -- intake -------------------------------------------------------------------------------------------------------------
 
+@emits("gradual_exit.household.enrolled")
 def on_household_enrolled(session: Session, event: Event, svc: Services) -> Household:
     """One participation per programme (unless one is already open), and the first periodic review's due date."""
     d = event.data
@@ -186,22 +214,34 @@ def on_household_enrolled(session: Session, event: Event, svc: Services) -> Hous
     session.add(Enrolment(case_id=d["case_id"], household_id=household.id, programmes=programmes,
                           rule_version=d["rule_version"], enrolled_at=enrolled_at, received_at=now))
     open_now = {p.programme: p for p in repository.open_participations(session, household.id, for_update=True)}
-    created = []
+    created: list[Participation] = []
     for programme in programmes:
         if programme in open_now:
             continue
-        session.add(Participation(id=str(uuid.uuid4()), household_id=household.id, programme=programme,
-                                  case_id=d["case_id"], division_code=household.division_code, status="supported",
-                                  enrolled_at=enrolled_at, updated_at=now))
-        created.append(programme)
+        participation = Participation(id=str(uuid.uuid4()), household_id=household.id, programme=programme,
+                                      case_id=d["case_id"], division_code=household.division_code,
+                                      status="supported", enrolled_at=enrolled_at, updated_at=now)
+        session.add(participation)
+        created.append(participation)
     for p in open_now.values():  # the household may have moved: staff of its new area see it
         p.division_code = household.division_code
     session.flush()
     _refresh_review_schedule(session, svc, household)
     audit.record(session, audit_log, actor=audit.SYSTEM, at=now, action="enrol", entity_type="household",
                  entity_id=household.id, details={"case_id": d["case_id"], "programmes": programmes,
-                                                  "participations_opened": created,
+                                                  "participations_opened": [p.programme for p in created],
                                                   "next_review_due": household.next_review_due})
+    data = {"household_id": household.id, "case_id": d["case_id"], "division_code": household.division_code,
+            "enrolled_at": enrolled_at.isoformat(), "programmes": programmes,
+            "participations_opened": [{"participation_id": p.id, "programme": p.programme} for p in created],
+            "programmes_already_open": _programme_order(open_now)}
+    if household.next_review_due is not None:
+        data["review"] = {"next_due_on": household.next_review_due.isoformat(),
+                          "interval_months": household.review_interval_months, "basis": household.review_basis,
+                          "rule_version": household.review_rule_version}
+    if household.file_number:
+        data["file_number"] = household.file_number
+    svc.emit(session, household.id, "gradual_exit.household.enrolled", data, cause=event)
     return household
 
 
@@ -231,8 +271,8 @@ def record_situation(session: Session, svc: Services, actor: Principal, househol
     if household is None:
         raise NotFound(household_id)
     require_area(actor, household.division_code)
-    require_role(actor, ROLES["record_review" if kind == "review" else "record_update"],
-                 "recording a periodic review" if kind == "review" else "recording a situation update")
+    require_role_zh(actor, ROLES["record_review" if kind == "review" else "record_update"],
+                    "record_review" if kind == "review" else "record_update")
     now = svc.clock.now()
     recorder = {"subject": actor.subject, "role": actor.role, "area": actor.area}
     if actor.department:
@@ -247,6 +287,9 @@ def record_situation(session: Session, svc: Services, actor: Principal, househol
     return on_situation_recorded(session, event, svc)
 
 
+# Applied live by the API in the transaction that records the event; as a consumer of that same event it applies
+# only on a replay into an empty database, where the state it rebuilds is the one the event already announced.
+@emits("gradual_exit.observation.started", "gradual_exit.observation.reverted", "gradual_exit.notice.closed")
 def on_situation_recorded(session: Session, event: Event, svc: Services) -> Situation:
     """Applies one recorded situation, once: merges the facts, then decides per programme on the new income."""
     d = event.data
@@ -349,9 +392,9 @@ def _return_to_support(session: Session, svc: Services, actor: Principal, househ
     now = svc.clock.now()
     observation.outcome, observation.ended_at, observation.trigger, observation.reasons = "reverted", at, trigger, reasons
     notice = repository.open_notice(session, p.id)
-    if notice is not None:  # the exit is off: so is its notice
-        notice.status, notice.closed_at = "withdrawn", now
     p.status, p.observation_ends_on, p.updated_at = after, None, now
+    if notice is not None:  # the exit is off: so is its notice
+        _withdraw_notice(session, svc, actor, household, p, notice, reason="exit_reverted", cause=cause)
     audit.record(session, audit_log, actor=actor, at=now, action=action, entity_type="participation", entity_id=p.id,
                  from_state=before, to_state=after,
                  details={"observation_id": observation.id, "trigger": trigger,
@@ -367,12 +410,36 @@ def _return_to_support(session: Session, svc: Services, actor: Principal, househ
     svc.emit(session, household.id, "gradual_exit.observation.reverted", data, cause=cause)
 
 
+def _withdraw_notice(session: Session, svc: Services, actor: Principal, household: Household, p: Participation,
+                     notice: ExitNotice, *, reason: str, cause: Event | None = None) -> None:
+    """The exit it announced is off: the notice leaves the public list and objections nobody resolved lapse."""
+    now = svc.clock.now()
+    notice.status, notice.closed_at = "withdrawn", now
+    lapsed = []
+    for objection in repository.objections_of_notice(session, notice.id, status="open", for_update=True):
+        objection.status, objection.resolved_at = "lapsed", now
+        lapsed.append(objection.id)
+    _notice_closed(session, svc, actor, household, p, notice, reason=reason, lapsed=lapsed, cause=cause)
+
+
+def _notice_closed(session: Session, svc: Services, actor: Principal, household: Household, p: Participation,
+                   notice: ExitNotice, *, reason: str, lapsed: list[str], cause: Event | None = None) -> None:
+    svc.emit(session, household.id, "gradual_exit.notice.closed", {
+        "notice_id": notice.id, "participation_id": p.id, "observation_id": notice.observation_id,
+        "household_id": household.id, "programme": p.programme, "division_code": notice.division_code,
+        "closed_at": notice.closed_at.isoformat(), "reason": reason, "status": notice.status,
+        "first_day": notice.first_day.isoformat(), "last_day": notice.last_day.isoformat(),
+        "participation_status": p.status, "objections_lapsed": lapsed,
+        "actor": {"role": actor.role, "subject": actor.subject}}, cause=cause)
+
+
 def _reason(r: dict) -> dict:
     return {"code": r["code"], "en": r["en"], "zh": r["zh"]}
 
 
 # -- timers -----------------------------------------------------------------------------------------------------------------
 
+@emits("gradual_exit.observation.completed", "gradual_exit.observation.reverted")
 def complete_observations(session: Session, svc: Services) -> int:
     """Every observation whose period is over: to the exit review when the exit conditions hold, else reverted with
     the conditions that failed (support continues). Returns how many were completed either way."""
@@ -413,6 +480,7 @@ def complete_observations(session: Session, svc: Services) -> int:
     return done
 
 
+@emits("gradual_exit.review.due")
 def report_due_reviews(session: Session, svc: Services) -> int:
     """Raises gradual_exit.review.due once for each household whose periodic review is overdue; returns how many."""
     now = svc.clock.now()
@@ -442,7 +510,7 @@ def _load(session: Session, actor: Principal, participation_id: str, action: str
     if found is None:
         raise NotFound(participation_id)
     require_area(actor, found.division_code)
-    require_role(actor, ROLES[action], action)
+    require_role_zh(actor, ROLES[action], action)
     household = repository.get_household(session, found.household_id, for_update=True)
     return repository.get_participation(session, participation_id, for_update=True), household
 
@@ -490,17 +558,85 @@ def review_exit(session: Session, svc: Services, actor: Principal, participation
 
 def close_notice(session: Session, svc: Services, actor: Principal, participation_id: str) -> Participation:
     """公示期满: the notice has run its days without an open objection; the exit goes to the county."""
-    p, _household = _load(session, actor, participation_id, "close_notice")
+    p, household = _load(session, actor, participation_id, "close_notice")
     notice = repository.open_notice(session, p.id)
     now = svc.clock.now()
     before = p.status
     after = exit_flow.transition(before, "close_notice", now=local_date(now),
                                  notice_last_day=notice.last_day if notice else None,
-                                 open_objections=svc.open_objections(session, p))
+                                 open_objections=repository.open_objection_count(session, p.id))
     notice.status, notice.closed_at = "closed", now
     p.status, p.updated_at = after, now
     audit.record(session, audit_log, actor=actor, at=now, action="close_notice", entity_type="participation",
                  entity_id=p.id, from_state=before, to_state=after, details={"notice_id": notice.id})
+    _notice_closed(session, svc, actor, household, p, notice, reason="period_ended", lapsed=[])
+    return p
+
+
+# -- objections to an exit notice ------------------------------------------------------------------------------------------
+
+def lodge_objection(session: Session, svc: Services, notice_id: str, *, grounds: str,
+                    contact: str | None) -> ExitObjection:
+    """Anyone may object while an exit notice runs, without an account; the objection is recorded, not published,
+    and holds the exit until the township resolves it."""
+    found = repository.get_notice(session, notice_id)
+    if found is None or found.status != "open":
+        # A closed or withdrawn notice is no longer public: to the public it does not exist.
+        raise NoticeNotRunning(notice_id)
+    household = repository.get_household(session, found.household_id, for_update=True)
+    p = repository.get_participation(session, found.participation_id, for_update=True)
+    notice = repository.get_notice(session, notice_id)
+    now = svc.clock.now()
+    exit_flow.transition(p.status, "lodge_objection", now=local_date(now), notice_last_day=notice.last_day,
+                         grounds=grounds)
+    objection = ExitObjection(id=str(uuid.uuid4()), notice_id=notice.id, participation_id=p.id,
+                              household_id=household.id, lodged_at=now, grounds=grounds, contact=contact,
+                              status="open")
+    session.add(objection)
+    p.updated_at = now
+    audit.record(session, audit_log, actor=PUBLIC, at=now, action="lodge_objection", entity_type="participation",
+                 entity_id=p.id, from_state=p.status, to_state=p.status,
+                 details={"objection_id": objection.id, "notice_id": notice.id})
+    svc.emit(session, household.id, "gradual_exit.objection.lodged", {
+        "objection_id": objection.id, "notice_id": notice.id, "participation_id": p.id,
+        "household_id": household.id, "programme": p.programme, "division_code": notice.division_code,
+        "lodged_at": now.isoformat(), "notice_last_day": notice.last_day.isoformat()})
+    return objection
+
+
+def resolve_objection(session: Session, svc: Services, actor: Principal, participation_id: str, objection_id: str, *,
+                      outcome: str, reason: str) -> Participation:
+    """异议处理: upheld withdraws the notice and sends the exit back to the township review; dismissed leaves the notice
+    running (it can close once its period is over and no other objection is open)."""
+    p, household = _load(session, actor, participation_id, "resolve_objection")
+    objection = repository.get_objection(session, objection_id, for_update=True)
+    if objection is None or objection.participation_id != p.id:
+        raise NotFound(objection_id)
+    if objection.status != "open":
+        status_zh = {"upheld": "异议成立", "dismissed": "异议不成立", "lapsed": "公示已撤回，异议失效"}
+        raise exit_flow.ConditionNotMet(
+            p.status, "resolve_objection", "objection_closed",
+            f"objection {objection_id} is no longer open ({objection.status})",
+            f"该异议已不在待处理状态（{status_zh.get(objection.status, '已处理')}）")
+    before = p.status
+    after = exit_flow.transition(before, "resolve_objection", open_objections=repository.open_objection_count(
+        session, p.id), outcome=outcome, reasons=[reason])
+    now = svc.clock.now()
+    objection.status, objection.resolution, objection.resolved_by, objection.resolved_at = (
+        outcome, reason, actor.subject, now)
+    p.status, p.updated_at = after, now
+    audit.record(session, audit_log, actor=actor, at=now, action="resolve_objection", entity_type="participation",
+                 entity_id=p.id, from_state=before, to_state=after,
+                 details={"objection_id": objection.id, "outcome": outcome, "reason": reason})
+    svc.emit(session, household.id, "gradual_exit.objection.resolved", {
+        "objection_id": objection.id, "notice_id": objection.notice_id, "participation_id": p.id,
+        "household_id": household.id, "programme": p.programme, "division_code": p.division_code,
+        "outcome": outcome, "upheld": outcome == "upheld", "reason": reason, "resolved_at": now.isoformat(),
+        "participation_status": after, "actor": {"role": actor.role, "subject": actor.subject}})
+    if after == "exit_review":  # upheld: the notice is withdrawn, the township reviews the exit again
+        notice = repository.get_notice(session, objection.notice_id)
+        if notice is not None and notice.status == "open":
+            _withdraw_notice(session, svc, actor, household, p, notice, reason="objection_upheld")
     return p
 
 
@@ -508,6 +644,7 @@ def decide_exit(session: Session, svc: Services, actor: Principal, participation
                 reasons: list[dict] | None) -> Participation:
     """县级审批: the household leaves this one programme (gradual_exit.household.exited), or support continues."""
     p, household = _load(session, actor, participation_id, "decide")
+    exit_flow.refuse_while_objections_open(p.status, "decide", repository.open_objection_count(session, p.id))
     now = svc.clock.now()
     observation = repository.get_observation(session, p.observation_id)
     closed = [n for n in repository.notices_of(session, p.id)
@@ -521,7 +658,8 @@ def decide_exit(session: Session, svc: Services, actor: Principal, participation
              "zh": f"已于{n.first_day.isoformat()}至{n.last_day.isoformat()}公示，无未处理异议。"} for n in closed[-1:]
         ] + given
     before = p.status
-    after = exit_flow.transition(before, "decide", outcome=outcome, reasons=given, notice_held=bool(closed))
+    after = exit_flow.transition(before, "decide", outcome=outcome, reasons=given, notice_held=bool(closed),
+                                 open_objections=0)
     decision = {"outcome": outcome, "by": actor.subject, "at": now.isoformat(), "reasons": given}
     if after != "exited":
         observation.decision = decision
@@ -556,4 +694,5 @@ def decide_exit(session: Session, svc: Services, actor: Principal, participation
     return p
 
 
-__all__ = ["NotFound", "Services", "UnknownHousehold", "on_household_enrolled", "on_situation_recorded"]
+__all__ = ["NotFound", "Services", "UnknownHousehold", "lodge_objection", "on_household_enrolled",
+           "on_situation_recorded", "resolve_objection"]

@@ -5,9 +5,9 @@ from fastapi import FastAPI, Request
 
 from gradual_exit.api.routes import public, router
 from gradual_exit.bootstrap import build_runtime
-from gradual_exit.domain.exit_flow import ConditionNotMet, IllegalTransition, staff_actions
+from gradual_exit.domain.exit_flow import ConditionNotMet, IllegalTransition, action_zh, actions_zh, staff_actions, state_zh
 from gradual_exit.domain.rules import NoRuleSet
-from gradual_exit.handlers import NotFound
+from gradual_exit.handlers import NoticeNotRunning, NotFound
 from shared.clock import Clock
 from shared.runtime import ServiceRuntime
 from shared.web import api_error, create_service_app
@@ -28,6 +28,10 @@ def create_app(runtime: ServiceRuntime | None = None, clock: Clock | None = None
     async def not_found(_request: Request, exc: NotFound):
         return api_error(404, "not_found", "No such record in your area.", "您的辖区内没有该记录。")
 
+    @app.exception_handler(NoticeNotRunning)
+    async def notice_not_running(_request: Request, exc: NoticeNotRunning):
+        return api_error(404, "not_found", "No exit notice with this id is running.", "没有正在公示的该退出公示。")
+
     @app.exception_handler(IllegalTransition)
     async def illegal(_request: Request, exc: IllegalTransition):
         extra = {"state": exc.state, "action": exc.action, "allowed_actions": list(exc.allowed),
@@ -35,7 +39,8 @@ def create_app(runtime: ServiceRuntime | None = None, clock: Clock | None = None
         if isinstance(exc, ConditionNotMet):
             return api_error(409, "condition_not_met", exc.en, exc.zh, rule=exc.code, **extra)
         return api_error(409, "illegal_transition", str(exc),
-                         f"当前状态（{exc.state}）不能执行 {exc.action}；可执行：{'、'.join(exc.allowed) or '无'}", **extra)
+                         f"当前状态（{state_zh(exc.state)}）不能{action_zh(exc.action)}；可执行：{actions_zh(exc.allowed)}",
+                         **extra)
 
     @app.exception_handler(NoRuleSet)
     async def no_rules(_request: Request, exc: NoRuleSet):

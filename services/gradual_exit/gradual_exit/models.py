@@ -1,5 +1,5 @@
 """gradual_exit's tables (its own database): households, their participations per programme, observations, exit
-notices and recorded situations, plus outbox, inbox, idempotency and audit."""
+notices with their objections and recorded situations, plus outbox, inbox, idempotency and audit."""
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -128,6 +128,25 @@ class ExitNotice(Base):
     text_zh: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20))  # open, closed, withdrawn
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class ExitObjection(Base):
+    """An objection lodged by anyone while an exit notice runs; recorded for the township, never published."""
+
+    __tablename__ = "exit_objections"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    notice_id: Mapped[str] = mapped_column(ForeignKey("exit_notices.id"), index=True)
+    participation_id: Mapped[str] = mapped_column(ForeignKey("participations.id"), index=True)
+    household_id: Mapped[str] = mapped_column(String(64))
+    lodged_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    grounds: Mapped[str] = mapped_column(Text)
+    contact: Mapped[str | None] = mapped_column(String(100))  # kept for the investigation, never published
+    # open; upheld or dismissed once resolved; lapsed when its notice was withdrawn before anyone resolved it
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    resolution: Mapped[str | None] = mapped_column(Text)
+    resolved_by: Mapped[str | None] = mapped_column(String(128))
+    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class Situation(Base):

@@ -7,7 +7,7 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from gradual_exit.domain.exit_flow import TERMINAL_STATES
-from gradual_exit.models import Enrolment, ExitNotice, Household, Observation, Participation, Situation
+from gradual_exit.models import Enrolment, ExitNotice, ExitObjection, Household, Observation, Participation, Situation
 
 
 def _page(session: Session, query, order, limit: int, offset: int) -> tuple[list, int]:
@@ -134,6 +134,39 @@ def public_notices(session: Session, division_prefix: str | None, today: date, l
     if division_prefix:
         query = query.where(ExitNotice.division_code.startswith(division_prefix))
     return _page(session, query, (ExitNotice.published_at.desc(), ExitNotice.id), limit, offset)
+
+
+def get_notice(session: Session, notice_id: str) -> ExitNotice | None:
+    return session.get(ExitNotice, notice_id)
+
+
+# --- objections -----------------------------------------------------------------------------------------------------
+
+def get_objection(session: Session, objection_id: str, *, for_update: bool = False) -> ExitObjection | None:
+    query = select(ExitObjection).where(ExitObjection.id == objection_id)
+    if for_update:
+        query = query.with_for_update()
+    return session.execute(query).scalar_one_or_none()
+
+
+def objections_of(session: Session, participation_id: str) -> list[ExitObjection]:
+    return list(session.execute(select(ExitObjection).where(ExitObjection.participation_id == participation_id)
+                                .order_by(ExitObjection.lodged_at, ExitObjection.id)).scalars())
+
+
+def objections_of_notice(session: Session, notice_id: str, *, status: str | None = None,
+                         for_update: bool = False) -> list[ExitObjection]:
+    query = select(ExitObjection).where(ExitObjection.notice_id == notice_id)
+    if status:
+        query = query.where(ExitObjection.status == status)
+    if for_update:
+        query = query.with_for_update()
+    return list(session.execute(query.order_by(ExitObjection.lodged_at, ExitObjection.id)).scalars())
+
+
+def open_objection_count(session: Session, participation_id: str) -> int:
+    return session.execute(select(func.count()).select_from(ExitObjection).where(
+        ExitObjection.participation_id == participation_id, ExitObjection.status == "open")).scalar_one()
 
 
 # --- situations -----------------------------------------------------------------------------------------------------

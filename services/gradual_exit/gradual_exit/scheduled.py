@@ -6,16 +6,19 @@ from prometheus_client import Gauge
 
 from gradual_exit import handlers, repository
 from gradual_exit.domain.calendar import local_date
+from shared.emits import emits
 
 REVIEWS_OVERDUE = Gauge("gradual_exit_reviews_overdue", "Households whose periodic review is overdue")
 
 
+@emits("gradual_exit.observation.completed", "gradual_exit.observation.reverted")
 def complete_observations(runtime) -> int:
     svc: handlers.Services = runtime.services
     with runtime.session_factory() as session, session.begin():
         return handlers.complete_observations(session, svc)
 
 
+@emits("gradual_exit.review.due")
 def report_due_reviews(runtime) -> int:
     svc: handlers.Services = runtime.services
     with runtime.session_factory() as session, session.begin():

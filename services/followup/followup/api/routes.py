@@ -26,7 +26,8 @@ from followup.domain.identity import mask
 from followup.domain.plan import STATUSES, allowed_actions
 from followup.models import Checkin, PartnerSignal, Plan, Relapse, audit_log
 from shared import audit
-from shared.auth import STAFF_ROLES, CurrentPrincipal, require_area, require_role
+from shared.auth import STAFF_ROLES, CurrentPrincipal, require_area
+from shared.emits import route_emits
 
 router = APIRouter(prefix="/api/v1", tags=["follow-up plans"])
 partners = APIRouter(prefix="/api/v1", tags=["partner signals"])
@@ -94,7 +95,7 @@ def plan_detail(session, p: Plan) -> PlanDetail:
 
 
 def _staff(principal) -> None:
-    require_role(principal, STAFF_ROLES, "reading follow-up plans")
+    handlers.require_role_zh(principal, STAFF_ROLES, "read")
 
 
 def _visible_plan(session, principal, plan_id: str) -> Plan:
@@ -113,7 +114,7 @@ def list_plans(request: Request, principal: CurrentPrincipal,
                division_code: Annotated[str | None, Query(pattern=r"^[0-9]{2,12}$", description="prefix of the division code")] = None,
                status: Annotated[str | None, Query(pattern="^(" + "|".join(STATUSES) + ")$")] = None,
                overdue: Annotated[bool | None, Query(description="only plans with a check-in reported overdue (true) or without (false)")] = None,
-               limit: Annotated[int, Query(ge=1, le=200)] = 50, offset: Annotated[int, Query(ge=0)] = 0):
+               limit: Annotated[int, Query(ge=1, le=200)] = 50, offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0):
     _staff(principal)
     with request.app.state.runtime.session_factory() as session:
         rows, total = repository.list_plans(session, area=principal.area, household_id=household_id,
@@ -139,6 +140,7 @@ def plan_audit(plan_id: str, request: Request, principal: CurrentPrincipal) -> l
 
 
 @router.post("/plans/{plan_id}/checkins", status_code=201, response_model=CheckinOutcome, responses=ERRORS,
+             openapi_extra=route_emits("followup.checkin.recorded", "followup.relapse.detected"),
              summary="Record a follow-up visit 记录回访",
              description="Village or township staff record what the visit found. The visit fulfils every scheduled "
                          "check-in whose window has opened; the risk rules in force on the visit day judge it, and a "
@@ -160,6 +162,7 @@ def record_checkin(plan_id: str, body: CheckinCreate, request: Request, principa
 
 
 @router.post("/plans/{plan_id}/relapses/{relapse_id}/closure", response_model=PlanDetail, responses=ERRORS,
+             openapi_extra=route_emits("followup.relapse.closed"),
              summary="Close a relapse episode: risk resolved or not confirmed 结束返贫风险事件")
 def close_episode(plan_id: str, relapse_id: str, body: ClosureCreate, request: Request, principal: CurrentPrincipal):
     runtime, svc = request.app.state.runtime, request.app.state.services
@@ -174,6 +177,7 @@ def close_episode(plan_id: str, relapse_id: str, body: ClosureCreate, request: R
 # -- partners -----------------------------------------------------------------------------------------------------
 
 @partners.post("/partner-signals", status_code=201, response_model=SignalReceipt,
+               openapi_extra=route_emits("followup.signal.received", "followup.relapse.detected"),
                summary="Report a risk about a household under follow-up 部门报送跟踪对象风险",
                description="For partner departments (role partner; the department comes from the token). The "
                            "household is found by its id or by a member's resident ID number. A resent record (same "
@@ -181,10 +185,11 @@ def close_episode(plan_id: str, relapse_id: str, body: ClosureCreate, request: R
                responses={**ERRORS, 200: {"description": "The same record was already received"},
                           404: {"description": "No household under follow-up matches"}})
 def report_signal(body: PartnerSignalCreate, request: Request, principal: CurrentPrincipal):
-    require_role(principal, ("partner",), "Reporting partner signals")
+    handlers.require_role_zh(principal, ("partner",), "report_signal")
     department = principal.department
     if not department:
-        raise HTTPException(403, detail={"error": "department_required", "message": "The partner token names no department.",
+        raise HTTPException(403, detail={"error": "department_required",
+                                         "message": "The partner token names no department.",
                                          "message_zh": "部门令牌未注明所属部门。"})
     if not body.household_id and not body.id_number:
         raise HTTPException(422, detail={
@@ -192,7 +197,7 @@ def report_signal(body: PartnerSignalCreate, request: Request, principal: Curren
             "message_zh": "请求内容不符合要求，详见 errors。",
             "errors": [{"field": "household_id", "rule": "household_or_id_number_required",
                         "message": "give household_id or the person's id_number",
-                        "message_zh": "必须提供 household_id 或当事人的 id_number"}]})
+                        "message_zh": "必须提供家庭编号或当事人的居民身份证号码"}]})
     runtime, svc = request.app.state.runtime, request.app.state.services
 
     def work(session):

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 from pydantic_core import PydanticCustomError
 
 from followup.domain.identity import IdNumberRuleBroken, check_resident_id
@@ -84,7 +84,11 @@ class PartnerSignalCreate(_Strict):
     household_id: str | None = Field(None, min_length=1, max_length=64)
     id_number: str | None = Field(None, description="resident ID number of the person concerned")
     occurred_on: date
-    amounts: dict[str, Decimal] = Field(default_factory=dict, max_length=10)
+    # The rules per kind (which amounts, shares up to 1, grades 1-4) are checked by domain.signals; the schema bounds
+    # the size of what can arrive at all.
+    amounts: dict[Annotated[str, StringConstraints(min_length=1, max_length=40)],
+                  Annotated[Decimal, Field(ge=0, le=100_000_000, max_digits=14, decimal_places=4)]] = Field(
+        default_factory=dict, max_length=10, description="amounts in yuan, shares (0-1) or grades, as the kind needs")
     note: str | None = Field(None, max_length=2000)
 
     @field_validator("id_number")

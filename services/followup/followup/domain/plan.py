@@ -20,6 +20,13 @@ from __future__ import annotations
 STATUSES = ("active", "relapsed", "completed")
 ACTIONS = ("exit", "checkin", "signal", "risk", "close_episode", "complete")
 
+# Names shown in Chinese messages (a Chinese reader sees no English codes).
+STATUS_ZH = {"active": "跟踪中", "relapsed": "返贫风险处置中", "completed": "跟踪已结束"}
+ACTION_ZH = {"exit": "登记退出", "checkin": "记录回访", "signal": "接收部门报送", "risk": "登记返贫风险",
+             "close_episode": "结束返贫风险事件", "complete": "结束跟踪", "record_checkin": "记录回访",
+             "report_signal": "报送跟踪对象风险", "read": "查阅跟踪计划"}
+OUTCOME_ZH = {"resolved": "风险已化解", "not_confirmed": "风险未证实", "exited_again": "再次救助后退出"}
+
 _ALLOWED = {
     "active": ("exit", "checkin", "signal", "risk", "complete"),
     "relapsed": ("exit", "checkin", "signal", "risk", "close_episode"),
@@ -51,7 +58,7 @@ def _require(status: str, action: str) -> None:
             raise IllegalTransition(status, action, "The plan has no open relapse episode to close.",
                                     "该计划没有未结束的返贫风险事件。", code="no_open_episode")
         raise IllegalTransition(status, action, f"A plan that is {status} cannot {action}.",
-                                f"处于 {status} 状态的计划不能执行 {action}。")
+                                f"处于“{STATUS_ZH[status]}”状态的计划不能{ACTION_ZH.get(action, '执行该操作')}。")
 
 
 def on_exit(status: str | None, *, before_open_episode: bool = False) -> tuple[str, str]:

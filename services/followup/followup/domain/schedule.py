@@ -13,9 +13,11 @@ from __future__ import annotations
 import calendar
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 
-CHINA_STANDARD_TIME = timezone(timedelta(hours=8))
+from shared.clock import CHINA_TZ
+
+CHINA_STANDARD_TIME = CHINA_TZ
 
 
 def local_date(moment: date) -> date:

@@ -42,6 +42,16 @@ SIGNAL_KINDS: Mapping[str, SignalKind] = {k.name: k for k in (
 )}
 
 
+AMOUNT_ZH: Mapping[str, str] = {
+    "per_stay_yuan": "单次住院自付金额", "cumulative_year_yuan": "本年度累计自付金额", "grade": "残疾等级",
+    "previous_monthly_yuan": "此前月收入", "current_monthly_yuan": "当前月收入", "loss_yuan": "损失金额",
+    "loss_share": "损失占家庭年收入比例", "annual_cost_yuan": "年教育支出"}
+
+
+def _zh(names) -> str:
+    return "、".join(AMOUNT_ZH.get(n, n) for n in names) or "无"
+
+
 class InvalidSignal(ValueError):
     def __init__(self, field: str, rule: str, message: str, message_zh: str):
         self.field, self.rule, self.message, self.message_zh = field, rule, message, message_zh
@@ -62,7 +72,7 @@ def check_amounts(kind: str, raw: Mapping[str, Any] | None) -> SignalAmounts:
     spec = SIGNAL_KINDS.get(kind)
     if spec is None:
         raise InvalidSignal("kind", "kind_unknown", f"unknown signal kind {kind!r}; known: {', '.join(SIGNAL_KINDS)}",
-                            f"未知的信号类型 {kind!r}")
+                            f"未知的信号类型；可报送：{'、'.join(k.label_zh for k in SIGNAL_KINDS.values())}")
     raw = dict(raw or {})
     amounts: dict[str, Decimal] = {}
     for name, value in raw.items():
@@ -70,7 +80,7 @@ def check_amounts(kind: str, raw: Mapping[str, Any] | None) -> SignalAmounts:
         if name not in spec.amount_fields:
             allowed = ", ".join(sorted(spec.amount_fields)) or "none"
             raise InvalidSignal(where, "amount_unknown", f"{kind} carries no amount {name!r} (allowed: {allowed})",
-                                f"{spec.label_zh}不包含金额字段 {name!r}")
+                                f"{spec.label_zh}不包含该金额（可填：{_zh(sorted(spec.amount_fields))}）")
         if isinstance(value, bool):
             raise InvalidSignal(where, "amount_not_number", "must be a number", "必须是数字")
         try:
@@ -90,8 +100,8 @@ def check_amounts(kind: str, raw: Mapping[str, Any] | None) -> SignalAmounts:
     for name in spec.all_of:
         if name not in amounts:
             raise InvalidSignal(f"amounts.{name}", "amount_required", f"{kind} needs amounts.{name}",
-                                f"{spec.label_zh}必须提供 amounts.{name}")
+                                f"{spec.label_zh}必须提供{AMOUNT_ZH.get(name, '金额')}")
     if spec.any_of and not any(name in amounts for name in spec.any_of):
         raise InvalidSignal("amounts", "amount_required", f"{kind} needs one of {', '.join(spec.any_of)}",
-                            f"{spec.label_zh}必须提供以下之一：{'、'.join(spec.any_of)}")
+                            f"{spec.label_zh}必须提供以下之一：{_zh(spec.any_of)}")
     return SignalAmounts(kind, amounts)

@@ -1,7 +1,14 @@
 """A plan's life cycle: start, extend, restart, relapse episodes (one event each), completion."""
+import re
+
 import pytest
 
 from followup.domain.plan import (
+    ACTION_ZH,
+    ACTIONS,
+    OUTCOME_ZH,
+    STATUS_ZH,
+    STATUSES,
     IllegalTransition,
     allowed_actions,
     close_episode,
@@ -61,3 +68,24 @@ def test_only_an_active_plan_completes():
 def test_unknown_status_is_a_programming_error():
     with pytest.raises(ValueError):
         allowed_actions("archived")
+
+
+@pytest.mark.parametrize("status", STATUSES)
+@pytest.mark.parametrize("action", ACTIONS)
+def test_every_refusal_is_bilingual_and_the_chinese_names_status_and_action_in_chinese(status, action):
+    refuse = {"exit": lambda s: on_exit(s), "checkin": lambda s: may_record(s, "checkin"),
+              "signal": lambda s: may_record(s, "signal"), "risk": on_risk, "close_episode": close_episode,
+              "complete": complete}[action]
+    if action in allowed_actions(status):
+        refuse(status)
+        return
+    with pytest.raises(IllegalTransition) as exc:
+        refuse(status)
+    assert exc.value.en and exc.value.zh and not re.search(r"[A-Za-z]{3,}", exc.value.zh), exc.value.zh
+    assert exc.value.allowed == allowed_actions(status)
+
+
+def test_every_status_action_and_outcome_has_a_chinese_name():
+    assert set(STATUS_ZH) == set(STATUSES) and set(ACTIONS) <= set(ACTION_ZH)
+    assert {"resolved", "not_confirmed", "exited_again"} <= set(OUTCOME_ZH)
+    assert not any(re.search(r"[A-Za-z]", n) for n in (*STATUS_ZH.values(), *ACTION_ZH.values(), *OUTCOME_ZH.values()))

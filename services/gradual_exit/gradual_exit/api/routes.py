@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Callable
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 
@@ -16,6 +16,10 @@ from gradual_exit.api.schemas import (
     HouseholdRead,
     MemberRead,
     NoticeRead,
+    ObjectionCreate,
+    ObjectionRead,
+    ObjectionReceipt,
+    ObjectionResolution,
     ObservationRead,
     ParticipationDetail,
     ParticipationPage,
@@ -32,9 +36,10 @@ from gradual_exit.domain.exit_flow import STATES, staff_actions
 from gradual_exit.domain.observation import OBSERVING_STATES, support_share
 from gradual_exit.domain.reviews import is_overdue
 from gradual_exit.domain.rules import PROGRAMME_NAMES, PROGRAMMES
-from gradual_exit.models import ExitNotice, Household, Observation, Participation, Situation, audit_log
+from gradual_exit.models import ExitNotice, ExitObjection, Household, Observation, Participation, Situation, audit_log
 from shared import audit, idempotency
-from shared.auth import STAFF_ROLES, CurrentPrincipal, require_area, require_role
+from shared.auth import STAFF_ROLES, CurrentPrincipal, require_area
+from shared.emits import route_emits
 
 router = APIRouter(prefix="/api/v1", tags=["gradual exit"])
 public = APIRouter(prefix="/api/v1/public", tags=["public exit notices"])
@@ -48,6 +53,10 @@ RESPONSES = {409: {"description": "Not allowed in the participation's current st
 PROGRAMME_PATTERN = "^(" + "|".join(PROGRAMMES) + ")$"
 STATUS_PATTERN = "^(" + "|".join(STATES) + ")$"
 DIVISION_PREFIX = Query(pattern=r"^[0-9]{2,12}$", description="prefix of the division code")
+LIMIT = Query(ge=1, le=200)
+OFFSET = Query(ge=0, le=1_000_000)
+# Who sees how to reach an objector: those who investigate and decide.
+SEES_CONTACT = ("township", "county", "admin")
 
 
 def mask_id_number(number: str | None) -> str | None:
@@ -73,27 +82,38 @@ def _notice(n: ExitNotice) -> NoticeRead:
                       text_zh=n.text_zh)
 
 
+def _objection(o: ExitObjection, role: str) -> ObjectionRead:
+    return ObjectionRead(objection_id=o.id, notice_id=o.notice_id, lodged_at=o.lodged_at, grounds=o.grounds,
+                         contact=o.contact if role in SEES_CONTACT else None, status=o.status,
+                         resolution=o.resolution, resolved_by=o.resolved_by, resolved_at=o.resolved_at)
+
+
 def participation_read(session, svc, p: Participation, today) -> ParticipationRead:
     rules = svc.rules_for(p.division_code, today)
     line = rules.line(p.programme)
     observation = repository.get_observation(session, p.observation_id)
     notice = repository.open_notice(session, p.id)
+    open_objections = repository.open_objection_count(session, p.id)
     en, zh = PROGRAMME_NAMES[p.programme]
+    # Resolving belongs to the notice state, but is a step only while there is something to resolve.
+    actions = [a for a in staff_actions(p.status) if a != "resolve_objection" or open_objections]
     return ParticipationRead(
         participation_id=p.id, household_id=p.household_id, programme=p.programme, programme_en=en, programme_zh=zh,
-        status=p.status, staff_actions=list(staff_actions(p.status)), division_code=p.division_code,
+        status=p.status, staff_actions=actions, division_code=p.division_code,
         enrolled_at=p.enrolled_at, line_yuan_per_person_month=None if line is None else line.yuan_per_person_month,
         rule_version=rules.version,
         observation=None if observation is None else _observation(observation, p, rules, today),
-        notice=None if notice is None else _notice(notice), exit_id=p.exit_id, exited_at=p.exited_at)
+        notice=None if notice is None else _notice(notice), open_objections=open_objections, exit_id=p.exit_id,
+        exited_at=p.exited_at)
 
 
-def participation_detail(session, svc, p: Participation, today) -> ParticipationDetail:
+def participation_detail(session, svc, p: Participation, today, role: str) -> ParticipationDetail:
     rules = svc.rules_for(p.division_code, today)
     return ParticipationDetail(
         **participation_read(session, svc, p, today).model_dump(),
         observations=[_observation(o, p, rules, today) for o in repository.observations_of(session, p.id)],
-        notices=[_notice(n) for n in repository.notices_of(session, p.id)])
+        notices=[_notice(n) for n in repository.notices_of(session, p.id)],
+        objections=[_objection(o, role) for o in repository.objections_of(session, p.id)])
 
 
 def household_read(session, svc, h: Household, today) -> HouseholdRead:
@@ -130,7 +150,7 @@ def situation_read(s: Situation, *, with_decisions: bool) -> SituationRead:
 # -- helpers --------------------------------------------------------------------------------------------------------------
 
 def _staff(principal) -> None:
-    require_role(principal, STAFF_ROLES, "reading gradual-exit records")
+    handlers.require_role_zh(principal, STAFF_ROLES, "read")
 
 
 def _today(request: Request):
@@ -153,11 +173,11 @@ def _participation_in_area(session, principal, participation_id: str) -> Partici
     return p
 
 
-def _act(request: Request, work: Callable) -> ParticipationDetail:
+def _act(request: Request, principal, work: Callable) -> ParticipationDetail:
     runtime, svc = request.app.state.runtime, request.app.state.services
     with runtime.session_factory() as session, session.begin():
         p = work(session, svc)
-        return participation_detail(session, svc, p, local_date(svc.clock.now()))
+        return participation_detail(session, svc, p, local_date(svc.clock.now()), principal.role)
 
 
 # -- households ---------------------------------------------------------------------------------------------------------
@@ -169,7 +189,7 @@ def list_households(request: Request, principal: CurrentPrincipal,
                     status: Annotated[str | None, Query(pattern=STATUS_PATTERN,
                                                         description="households with a programme in this state")] = None,
                     review_overdue: Annotated[bool | None, Query(description="only overdue reviews (true) or not")] = None,
-                    limit: Annotated[int, Query(ge=1, le=200)] = 50, offset: Annotated[int, Query(ge=0)] = 0):
+                    limit: Annotated[int, LIMIT] = 50, offset: Annotated[int, OFFSET] = 0):
     _staff(principal)
     runtime, svc = request.app.state.runtime, request.app.state.services
     today = _today(request)
@@ -204,7 +224,7 @@ def household_audit(household_id: str, request: Request, principal: CurrentPrinc
 @router.get("/households/{household_id}/situations", response_model=SituationPage, responses=RESPONSES,
             summary="Recorded re-checks, signals and entries, newest first 核查与动态记录")
 def list_situations(household_id: str, request: Request, principal: CurrentPrincipal,
-                    limit: Annotated[int, Query(ge=1, le=200)] = 50, offset: Annotated[int, Query(ge=0)] = 0):
+                    limit: Annotated[int, LIMIT] = 50, offset: Annotated[int, OFFSET] = 0):
     _staff(principal)
     with request.app.state.runtime.session_factory() as session:
         _household_in_area(session, principal, household_id)
@@ -215,6 +235,8 @@ def list_situations(household_id: str, request: Request, principal: CurrentPrinc
 
 @router.post("/households/{household_id}/situations", status_code=201, response_model=SituationRead,
              responses={**RESPONSES, 409: {"description": "Idempotency-Key reused with a different body"}},
+             openapi_extra=route_emits("gradual_exit.situation.recorded", "gradual_exit.observation.started",
+                                       "gradual_exit.observation.reverted", "gradual_exit.notice.closed"),
              summary="Record a re-check, income update or partner signal 记录核查或收入变化")
 def record_situation(household_id: str, body: SituationCreate, request: Request, principal: CurrentPrincipal,
                      idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None):
@@ -254,7 +276,7 @@ def list_participations(request: Request, principal: CurrentPrincipal,
                         programme: Annotated[str | None, Query(pattern=PROGRAMME_PATTERN)] = None,
                         status: Annotated[str | None, Query(pattern=STATUS_PATTERN)] = None,
                         household_id: Annotated[str | None, Query(max_length=64)] = None,
-                        limit: Annotated[int, Query(ge=1, le=200)] = 50, offset: Annotated[int, Query(ge=0)] = 0):
+                        limit: Annotated[int, LIMIT] = 50, offset: Annotated[int, OFFSET] = 0):
     _staff(principal)
     runtime, svc = request.app.state.runtime, request.app.state.services
     today = _today(request)
@@ -273,38 +295,69 @@ def get_participation(participation_id: str, request: Request, principal: Curren
     runtime, svc = request.app.state.runtime, request.app.state.services
     with runtime.session_factory() as session:
         p = _participation_in_area(session, principal, participation_id)
-        return participation_detail(session, svc, p, _today(request))
+        return participation_detail(session, svc, p, _today(request), principal.role)
 
 
 @router.post("/participations/{participation_id}/review", response_model=ParticipationDetail, responses=RESPONSES,
+             openapi_extra=route_emits("gradual_exit.notice.published", "gradual_exit.observation.reverted"),
              summary="Township review of the exit: propose it (public notice) or continue support 乡镇审核")
 def review_exit(participation_id: str, body: ReviewCreate, request: Request, principal: CurrentPrincipal):
-    return _act(request, lambda s, svc: handlers.review_exit(s, svc, principal, participation_id, outcome=body.outcome,
-                                                             opinion=body.opinion))
+    return _act(request, principal, lambda s, svc: handlers.review_exit(
+        s, svc, principal, participation_id, outcome=body.outcome, opinion=body.opinion))
+
+
+@router.post("/participations/{participation_id}/objections/{objection_id}/resolution",
+             response_model=ParticipationDetail, responses=RESPONSES,
+             openapi_extra=route_emits("gradual_exit.objection.resolved", "gradual_exit.notice.closed"),
+             summary="Resolve an objection to the exit notice; upheld withdraws the notice and sends the exit back to "
+                     "the township review 异议处理")
+def resolve_objection(participation_id: str, objection_id: str, body: ObjectionResolution, request: Request,
+                      principal: CurrentPrincipal):
+    return _act(request, principal, lambda s, svc: handlers.resolve_objection(
+        s, svc, principal, participation_id, objection_id, outcome=body.outcome, reason=body.reason))
 
 
 @router.post("/participations/{participation_id}/notice/close", response_model=ParticipationDetail,
-             responses=RESPONSES, summary="Close the exit notice after its period, with no open objection 公示期满")
+             responses=RESPONSES, openapi_extra=route_emits("gradual_exit.notice.closed"),
+             summary="Close the exit notice after its period, with no open objection 公示期满")
 def close_notice(participation_id: str, request: Request, principal: CurrentPrincipal):
-    return _act(request, lambda s, svc: handlers.close_notice(s, svc, principal, participation_id))
+    return _act(request, principal, lambda s, svc: handlers.close_notice(s, svc, principal, participation_id))
 
 
 @router.post("/participations/{participation_id}/decision", response_model=ParticipationDetail, responses=RESPONSES,
-             summary="County decision: the household leaves this programme, or support continues 县级审批")
+             openapi_extra=route_emits("gradual_exit.household.exited", "gradual_exit.observation.reverted"),
+             summary="County decision: the household leaves this programme, or support continues; refused while an "
+                     "objection is open 县级审批")
 def decide_exit(participation_id: str, body: DecisionCreate, request: Request, principal: CurrentPrincipal):
     reasons = [r.model_dump() for r in body.reasons] if body.reasons else None
-    return _act(request, lambda s, svc: handlers.decide_exit(s, svc, principal, participation_id, outcome=body.outcome,
-                                                             reasons=reasons))
+    return _act(request, principal, lambda s, svc: handlers.decide_exit(
+        s, svc, principal, participation_id, outcome=body.outcome, reasons=reasons))
 
 
 # -- public ---------------------------------------------------------------------------------------------------------------------
 
 @public.get("/exit-notices", response_model=PublicExitNoticePage, summary="Exit notices now running (masked) 退出公示")
 def public_exit_notices(request: Request, division_code: Annotated[str | None, DIVISION_PREFIX] = None,
-                        limit: Annotated[int, Query(ge=1, le=200)] = 50, offset: Annotated[int, Query(ge=0)] = 0):
+                        limit: Annotated[int, LIMIT] = 50, offset: Annotated[int, OFFSET] = 0):
     with request.app.state.runtime.session_factory() as session:
         rows, total = repository.public_notices(session, division_code, _today(request), limit, offset)
         return PublicExitNoticePage(items=[PublicExitNotice(notice_id=n.id, division_code=n.division_code,
                                                             programme=n.programme, first_day=n.first_day,
                                                             last_day=n.last_day, text_en=n.text_en, text_zh=n.text_zh)
                                            for n in rows], total=total, limit=limit, offset=offset)
+
+
+@public.post("/exit-notices/{notice_id}/objections", status_code=201, response_model=ObjectionReceipt,
+             openapi_extra=route_emits("gradual_exit.objection.lodged"),
+             responses={404: {"description": "No such notice running"},
+                        409: {"description": "The notice period is over"},
+                        422: {"description": "A field breaks a rule; the error names the field and the rule"}},
+             summary="Object to a proposed exit while its notice runs (no account needed) 对退出公示提出异议")
+def lodge_objection(notice_id: Annotated[str, Path(max_length=64)], body: ObjectionCreate, request: Request):
+    runtime, svc = request.app.state.runtime, request.app.state.services
+    with runtime.session_factory() as session, session.begin():
+        o = handlers.lodge_objection(session, svc, notice_id, grounds=body.grounds, contact=body.contact)
+        return ObjectionReceipt(objection_id=o.id, notice_id=o.notice_id, status=o.status, lodged_at=o.lodged_at,
+                                message="Your objection was recorded; the township civil-affairs office will look "
+                                        "into it before the exit is decided.",
+                                message_zh="您的异议已记录，乡镇（街道）民政部门将在作出退出决定前进行核查。")

@@ -57,7 +57,7 @@ class SituationCreate(_Strict):
     kind: Literal["review", "update"] = Field(
         "update", description="review = the periodic review (定期核查, staff only, resets its due date); update = any "
                               "other re-check or signal")
-    per_capita_monthly_income_yuan: Decimal | None = Field(None, ge=0, le=1_000_000, decimal_places=2)
+    per_capita_monthly_income_yuan: Decimal | None = Field(None, ge=0, le=10_000_000, max_digits=10, decimal_places=2)
     income_stable: bool | None = Field(None, description="the caseworker's judgement that the income is stable")
     members: list[MemberIn] | None = Field(None, min_length=1, max_length=30,
                                            description="every member with their labour capacity (replaces the list)")
@@ -73,7 +73,7 @@ class SituationCreate(_Strict):
     def _one_head(cls, members: list[MemberIn] | None) -> list[MemberIn] | None:
         if members and sum(m.relationship == "self" for m in members) > 1:
             raise PydanticCustomError("one_head_of_household", "at most one member is the head (relationship self)",
-                                      {"message_zh": "户主（relationship 为 self）至多一人"})
+                                      {"message_zh": "户主（与户主关系为本人）至多一人"})
         numbers = [m.id_number for m in members or [] if m.id_number]
         if len(numbers) != len(set(numbers)):
             raise PydanticCustomError("members_unique", "a resident ID number appears twice",
@@ -101,6 +101,21 @@ class SituationCreate(_Strict):
 class ReviewCreate(_Strict):
     outcome: Literal["propose_exit", "continue_support"]
     opinion: str = Field(min_length=2, max_length=2000)
+
+
+class ObjectionCreate(_Strict):
+    """An objection to a proposed exit (no account needed): what is wrong with it; never published."""
+
+    grounds: str = Field(min_length=2, max_length=2000, description="why the household should not leave the programme")
+    contact: str | None = Field(None, min_length=1, max_length=100,
+                                description="how the township can reach you; kept for the investigation, never published")
+
+
+class ObjectionResolution(_Strict):
+    outcome: Literal["upheld", "dismissed"] = Field(
+        description="upheld: the notice is withdrawn and the exit goes back to the township review; dismissed: the "
+                    "notice runs on")
+    reason: str = Field(min_length=2, max_length=2000)
 
 
 class ReasonIn(_Strict):
@@ -160,6 +175,27 @@ class NoticeRead(BaseModel):
     text_zh: str
 
 
+class ObjectionRead(BaseModel):
+    objection_id: str
+    notice_id: str
+    lodged_at: datetime
+    grounds: str
+    contact: str | None = Field(description="shown to the township, county and admin who investigate")
+    status: str = Field(description="open, upheld, dismissed, or lapsed (its notice was withdrawn first)")
+    resolution: str | None
+    resolved_by: str | None
+    resolved_at: datetime | None
+
+
+class ObjectionReceipt(BaseModel):
+    objection_id: str
+    notice_id: str
+    status: str
+    lodged_at: datetime
+    message: str
+    message_zh: str
+
+
 class ParticipationRead(BaseModel):
     participation_id: str
     household_id: str
@@ -174,6 +210,7 @@ class ParticipationRead(BaseModel):
     rule_version: str
     observation: ObservationRead | None
     notice: NoticeRead | None
+    open_objections: int = Field(description="objections to the current exit notice not yet resolved")
     exit_id: str | None
     exited_at: datetime | None
 
@@ -188,6 +225,7 @@ class ParticipationPage(BaseModel):
 class ParticipationDetail(ParticipationRead):
     observations: list[ObservationRead]
     notices: list[NoticeRead]
+    objections: list[ObjectionRead]
 
 
 class HouseholdRead(BaseModel):

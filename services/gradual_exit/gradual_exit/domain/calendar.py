@@ -1,11 +1,13 @@
 """Local dates and whole-month arithmetic for observation periods, reviews and notices (China Standard Time)."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
+
+from shared.clock import CHINA_TZ
 
 # The platform's clock gives UTC, but an observation period or a review falls due on a local calendar day:
 # 20:00 UTC on the last day is already the next morning in China.
-CHINA_STANDARD_TIME = timezone(timedelta(hours=8), "CST")
+CHINA_STANDARD_TIME = CHINA_TZ
 
 
 def local_date(moment: date) -> date:

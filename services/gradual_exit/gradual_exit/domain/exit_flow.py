@@ -6,14 +6,16 @@ Every participation (one household in one programme) moves on its own; exit is n
     observation   --complete_observation--> exit_review      (the period is over and the exit conditions hold; system)
     exit_review   --review(propose_exit)--> exit_notice      (township review; the public notice is published)
     exit_review   --review(continue_support)--> supported
+    exit_notice   --lodge_objection-->      exit_notice      (anyone, while the notice runs; the objection is recorded)
+    exit_notice   --resolve_objection(upheld)-->    exit_review   (the notice is withdrawn; the township reviews again)
+    exit_notice   --resolve_objection(dismissed)--> exit_notice
     exit_notice   --close_notice-->         exit_decision    (notice period over, no open objection)
     exit_decision --decide(exit)-->         exited           (county decision, with reasons)
     exit_decision --decide(continue_support)--> supported
     observation, exit_review, exit_notice, exit_decision --revert_observation--> supported
                                                              (income fell back, or the conditions no longer hold)
 
-Objections to an exit notice are out of scope for now; ``close_notice`` already takes ``open_objections`` so that an
-objection channel only has to supply the count (see handlers.Services.open_objections).
+An open objection holds the exit: the notice cannot close and the county cannot decide until it is resolved.
 
 The caller keeps the data and passes what a guard needs as keyword context, so ``transition`` is a pure function.
 """
@@ -29,12 +31,42 @@ from gradual_exit.domain.rules import PROGRAMME_NAMES
 
 STATES = ("supported", "observation", "exit_review", "exit_notice", "exit_decision", "exited")
 TERMINAL_STATES = ("exited",)
-ACTIONS = ("start_observation", "revert_observation", "complete_observation", "review", "close_notice", "decide")
+ACTIONS = ("start_observation", "revert_observation", "complete_observation", "review", "lodge_objection",
+           "resolve_objection", "close_notice", "decide")
 # Taken by the platform on an income update or by the timer, never through a staff endpoint.
 SYSTEM_ACTIONS = ("start_observation", "revert_observation", "complete_observation")
-STAFF_ACTIONS = ("review", "close_notice", "decide")
+# Taken by anyone through the public endpoint, without an account.
+PUBLIC_ACTIONS = ("lodge_objection",)
+STAFF_ACTIONS = ("review", "resolve_objection", "close_notice", "decide")
 REVIEW_OUTCOMES = ("propose_exit", "continue_support")
+OBJECTION_OUTCOMES = ("upheld", "dismissed")
 DECISION_OUTCOMES = ("exit", "continue_support")
+
+# Names shown in Chinese messages (a Chinese reader sees no English codes).
+STATE_ZH = {"supported": "救助中", "observation": "渐退观察期", "exit_review": "待乡镇审核退出",
+            "exit_notice": "退出公示中", "exit_decision": "待县级审批退出", "exited": "已退出"}
+ACTION_ZH = {"start_observation": "开始观察期", "revert_observation": "撤销观察期", "complete_observation": "观察期届满",
+             "review": "乡镇审核", "lodge_objection": "提出异议", "resolve_objection": "处理异议",
+             "close_notice": "结束公示", "decide": "县级审批",
+             "record_review": "记录定期核查", "record_update": "记录情况变化", "read": "查阅渐退记录"}
+OUTCOME_ZH = {"propose_exit": "拟退出", "continue_support": "继续救助", "exit": "退出", "upheld": "异议成立",
+              "dismissed": "异议不成立"}
+CONTEXT_ZH = {"income_above_line": "收入是否高于标准", "reasons": "理由", "period_over": "观察期是否届满",
+              "conditions_met": "退出条件是否满足", "outcome": "结论", "opinion": "审核意见", "now": "当前日期",
+              "notice_last_day": "公示截止日", "open_objections": "未处理异议数", "grounds": "异议理由",
+              "notice_held": "是否已公示"}
+
+
+def state_zh(state: str) -> str:
+    return STATE_ZH.get(state, state)
+
+
+def action_zh(action: str) -> str:
+    return ACTION_ZH.get(action, action)
+
+
+def actions_zh(actions) -> str:
+    return "、".join(action_zh(a) for a in actions) or "无"
 
 
 class IllegalTransition(ValueError):
@@ -74,8 +106,12 @@ def transition(state: str, action: str, **context: object) -> str:
     - revert_observation: ``reasons`` (non-empty: why support continues).
     - complete_observation: ``period_over`` and ``conditions_met`` (both True).
     - review: ``outcome`` in REVIEW_OUTCOMES, ``opinion`` (non-empty).
+    - lodge_objection: ``now``, ``notice_last_day`` (dates), ``grounds`` (non-empty).
+    - resolve_objection: ``open_objections`` (before this one is resolved, at least 1), ``outcome`` in
+      OBJECTION_OUTCOMES, ``reasons`` (non-empty).
     - close_notice: ``now``, ``notice_last_day`` (dates), ``open_objections``.
-    - decide: ``outcome`` in DECISION_OUTCOMES, ``reasons`` (non-empty); exit also needs ``notice_held``.
+    - decide: ``outcome`` in DECISION_OUTCOMES, ``reasons`` (non-empty), ``open_objections`` (0); exit also needs
+      ``notice_held``.
     """
     _check_state(state)
     handler = _TRANSITIONS.get((state, action))
@@ -95,15 +131,23 @@ class _Guard:
 
     def need(self, key: str) -> object:
         if key not in self.context or self.context[key] is None:
-            raise self.fail(f"missing_{key}", f"{self.action} needs {key!r}", f"缺少{key}")
+            raise self.fail(f"missing_{key}", f"{self.action} needs {key!r}",
+                            f"{action_zh(self.action)}缺少{CONTEXT_ZH.get(key, '必要信息')}")
         return self.context[key]
 
     def outcome(self, choices: tuple[str, ...]) -> str:
         outcome = self.need("outcome")
         if outcome not in choices:
             raise self.fail("unknown_outcome", f"outcome must be one of {', '.join(choices)}, got {outcome!r}",
-                            f"结论须为{'、'.join(choices)}之一")
+                            f"结论须为{'、'.join(OUTCOME_ZH.get(c, c) for c in choices)}之一")
         return str(outcome)
+
+    def count(self, key: str) -> int:
+        value = self.need(key)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise self.fail(f"bad_{key}", f"{key} must be a whole number of at least 0",
+                            f"{CONTEXT_ZH.get(key, '数量')}须为非负整数")
+        return value
 
     def non_empty(self, key: str, en: str, zh: str) -> None:
         value = self.need(key)
@@ -140,28 +184,59 @@ def _review(guard: _Guard) -> str:
     return "exit_notice" if outcome == "propose_exit" else "supported"
 
 
-def _close_notice(guard: _Guard) -> str:
+def _dates(guard: _Guard) -> tuple[date, date]:
     last_day, now = guard.need("notice_last_day"), guard.need("now")
     if not isinstance(last_day, date) or not isinstance(now, date):
-        raise guard.fail("bad_dates", "now and notice_last_day must be dates", "now 与 notice_last_day 须为日期")
-    today = local_date(now)
+        raise guard.fail("bad_dates", "now and notice_last_day must be dates", "当前日期与公示截止日须为日期")
+    return local_date(now), last_day
+
+
+def _lodge_objection(guard: _Guard) -> str:
+    today, last_day = _dates(guard)
+    if today > last_day:
+        raise guard.fail("notice_not_running",
+                         f"objections can be lodged only while the notice runs (it ended on {last_day.isoformat()})",
+                         f"只能在公示期内提出异议（公示期已于{last_day.isoformat()}结束）")
+    guard.non_empty("grounds", "an objection states its grounds", "异议须说明理由")
+    return "exit_notice"
+
+
+def _resolve_objection(guard: _Guard) -> str:
+    if guard.count("open_objections") < 1:
+        raise guard.fail("no_open_objection", "there is no open objection to resolve", "没有待处理的异议")
+    outcome = guard.outcome(OBJECTION_OUTCOMES)
+    guard.non_empty("reasons", "a resolution states its reasons", "处理异议须说明理由")
+    # An upheld objection means the facts behind the exit may be wrong: the township reviews the exit again.
+    return "exit_review" if outcome == "upheld" else "exit_notice"
+
+
+def _objections_resolved(guard: _Guard) -> None:
+    open_objections = guard.count("open_objections")
+    if open_objections:
+        raise guard.fail("objections_open", f"{open_objections} objection(s) to the exit notice are still open; "
+                                            f"resolve them first",
+                         f"退出公示尚有{open_objections}件异议未处理，须先处理异议")
+
+
+def _close_notice(guard: _Guard) -> str:
+    today, last_day = _dates(guard)
     if today <= last_day:
         raise guard.fail("notice_running",
                          f"the notice period runs until {last_day.isoformat()} inclusive (today is {today.isoformat()})",
                          f"公示期至{last_day.isoformat()}（含当日）结束，今天是{today.isoformat()}")
-    open_objections = guard.need("open_objections")
-    if isinstance(open_objections, bool) or not isinstance(open_objections, int) or open_objections < 0:
-        raise guard.fail("bad_open_objections", "open_objections must be a whole number of at least 0",
-                         "open_objections 须为非负整数")
-    if open_objections:
-        raise guard.fail("objections_open", f"{open_objections} objection(s) are still open",
-                         f"尚有{open_objections}件异议未处理")
+    _objections_resolved(guard)
     return "exit_decision"
+
+
+def refuse_while_objections_open(state: str, action: str, open_objections: int) -> None:
+    """An unresolved objection holds every later step of the exit, whatever state the participation is in."""
+    _objections_resolved(_Guard(state, action, {"open_objections": open_objections}))
 
 
 def _decide(guard: _Guard) -> str:
     outcome = guard.outcome(DECISION_OUTCOMES)
     guard.non_empty("reasons", "a decision states its reasons", "决定须说明理由")
+    _objections_resolved(guard)
     if outcome == "exit":
         if guard.context.get("notice_held") is not True:
             raise guard.fail("notice_not_held", "an exit needs a public notice that was held and closed",
@@ -174,6 +249,8 @@ _TRANSITIONS: dict[tuple[str, str], Callable[[_Guard], str]] = {
     ("supported", "start_observation"): _start_observation,
     ("observation", "complete_observation"): _complete_observation,
     ("exit_review", "review"): _review,
+    ("exit_notice", "lodge_objection"): _lodge_objection,
+    ("exit_notice", "resolve_objection"): _resolve_objection,
     ("exit_notice", "close_notice"): _close_notice,
     ("exit_decision", "decide"): _decide,
     **{(state, "revert_observation"): _revert_observation
@@ -235,6 +312,14 @@ def exit_notice_text(*, head_name: str | None, village: str, household_size: int
     who_en = f"the household of {mask_name(head_name)}" if head_name else "a household"
     who_zh = f"{mask_name(head_name)}户" if head_name else "一户"
     place = _PERSONAL_NUMBER.sub("", village)
+    if period.days == 0:  # no notice period: published for the record, never with an end before its start
+        return ExitNoticeText(
+            f"Public notice: {who_en}, {place} village, {household_size} member(s), is to leave {en_name} after an "
+            f"observation period in which its income stayed above the line. Published on "
+            f"{period.first_day.isoformat()} for information (no notice period is required); objections may be "
+            f"lodged with the township civil-affairs office.",
+            f"公示：{place}{who_zh}，家庭人口{household_size}人，经观察期收入稳定高于标准，拟退出{zh_name}。"
+            f"{period.first_day.isoformat()}发布，仅作告知（无需公示期）；如有异议，可向乡镇（街道）民政部门反映。")
     return ExitNoticeText(
         f"Public notice: {who_en}, {place} village, {household_size} member(s), is proposed to leave {en_name} after "
         f"an observation period in which its income stayed above the line. Notice period: "

@@ -12,7 +12,7 @@ from datetime import date
 from typing import Sequence
 
 from gradual_exit.domain.calendar import add_months, local_date
-from gradual_exit.domain.rules import PROGRAMMES, RuleSet
+from gradual_exit.domain.rules import PROGRAMME_NAMES, PROGRAMMES, RuleSet
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,8 @@ def next_review(last_reviewed_on: date, programmes: Sequence[str], basis: str, r
         due, months, basis, programme, rules.version,
         f"Reviewed every {months} months because {why_en} ({programme}, rule set {rules.version}); the next review "
         f"is due on {due.isoformat()}.",
-        f"因{why_zh}，每{months}个月核查一次（{programme}，规则{rules.version}）；下次核查应于{due.isoformat()}前完成。")
+        f"因{why_zh}，每{months}个月核查一次（{PROGRAMME_NAMES[programme][1]}，规则{rules.version}）；"
+        f"下次核查应于{due.isoformat()}前完成。")
 
 
 def is_overdue(due_on: date, today: date) -> bool:
