@@ -33,13 +33,17 @@ from assistance.api.schemas import (
     ServiceIn,
     ServiceRead,
     ServiceType,
+    TaperMonthPaid,
+    TaperMonthPlanned,
+    TaperRead,
     WaitlistPage,
 )
+from assistance.domain import taper as taper_rules
 from assistance.domain.periods import period_key
 from assistance.domain.quality import feedback_code, summarise
 from assistance.domain.referrals import allowed_actions
 from assistance.domain.rules import local_date
-from assistance.models import Benefit, Feedback, Household, Need, Provider, Referral, audit_log
+from assistance.models import Benefit, Feedback, Household, Need, Provider, Referral, Taper, TaperMonth, audit_log
 from shared import audit, unit_of_work
 from shared.auth import STAFF_ROLES, CurrentPrincipal, Principal, require_area, require_role
 
@@ -104,22 +108,51 @@ def referral_read(session: Session, svc: handlers.Services, r: Referral) -> Refe
                                   for f in repository.feedback_of_referral(session, r.id)])
 
 
-def benefit_read(b: Benefit) -> BenefitRead:
+def taper_read(t: Taper, b: Benefit, months: list[TaperMonth]) -> TaperRead:
+    schedule = taper_rules.parse_schedule(t.schedule)
+    paid = [m for m in months if m.observation_id == t.observation_id and m.benefit_id == b.id]
+    if paid:
+        reason_en, reason_zh = paid[-1].explanation_en, paid[-1].explanation_zh
+    else:  # not paid under it (yet): what it would pay today
+        now = taper_rules.entitlement(t.programme, b.amount_yuan, t.started_on, schedule, t.updated_at,
+                                      rule_version=t.rule_version, reverted=t.status == "reverted")
+        reason_en, reason_zh = now.en, now.zh
+    return TaperRead(
+        observation_id=t.observation_id, status=t.status, started_on=t.started_on, ends_on=t.ends_on,
+        rule_version=t.rule_version, current_month=t.current_month,
+        schedule=[TaperMonthPlanned(month=m.month, starts_on=m.starts_on, ends_on=m.ends_on, share=float(m.share),
+                                    amount_yuan=m.amount_yuan)
+                  for m in taper_rules.plan(b.amount_yuan, t.started_on, schedule)],
+        months=[TaperMonthPaid(month=m.month, share=float(m.share), full_amount_yuan=m.full_amount_yuan,
+                               amount_yuan=m.amount_yuan, effective_from=m.effective_from, change=m.change,
+                               explanation_en=m.explanation_en, explanation_zh=m.explanation_zh,
+                               recorded_at=m.recorded_at) for m in paid],
+        reason_en=reason_en, reason_zh=reason_zh, observation_reasons=list(t.reasons), end_reasons=t.end_reasons,
+        end_rule_version=t.end_rule_version)
+
+
+def benefit_read(b: Benefit, tapers: dict[str, Taper] | None = None,
+                 months: list[TaperMonth] | None = None) -> BenefitRead:
+    taper = (tapers or {}).get(b.observation_id) if b.observation_id else None
     return BenefitRead(benefit_id=b.id, programme=b.programme, kind=b.kind, status=b.status, amount_yuan=b.amount_yuan,
                        frequency=b.frequency, effective_from=b.effective_from, rule_version=b.rule_version,
                        calculation=dict(b.calculation), explanation_en=b.explanation_en,
                        explanation_zh=b.explanation_zh, granted_at=b.granted_at, stopped_at=b.stopped_at,
-                       stop_reason=b.stop_reason)
+                       stop_reason=b.stop_reason,
+                       paid_share=float(b.paid_share) if b.paid_share is not None else 1.0,
+                       paid_amount_yuan=b.paid_amount_yuan if b.paid_amount_yuan is not None else b.amount_yuan,
+                       taper=taper_read(taper, b, months or []) if taper is not None else None)
 
 
 def household_detail(session: Session, svc: handlers.Services, h: Household) -> HouseholdDetail:
     needs = repository.needs_of(session, h.id)
+    tapers, months = repository.tapers_of(session, h.id), repository.taper_months_of(session, h.id)
     positions = repository.queue_positions(session, [n.id for n in needs if n.status == "waiting"])
     return HouseholdDetail(
         **household_read(h).model_dump(),
         needs=[need_read(n, positions) for n in needs],
         referrals=[referral_read(session, svc, r) for r in repository.referrals_of_household(session, h.id)],
-        benefits=[benefit_read(b) for b in repository.benefits_of(session, h.id)],
+        benefits=[benefit_read(b, tapers, months) for b in repository.benefits_of(session, h.id)],
         assessments=[{"assessment_id": a.id, "assessed_at": a.assessed_at, "assessed_by": a.assessed_by,
                       "rule_version": a.rule_version, "changes": a.changes}
                      for a in repository.assessments_of(session, h.id)])

@@ -216,6 +216,44 @@ class ReferralRead(BaseModel):
     feedback: list[dict] = []
 
 
+class TaperMonthPlanned(BaseModel):
+    month: int
+    starts_on: date
+    ends_on: date
+    share: float
+    amount_yuan: Decimal = Field(description="the share of this benefit's full monthly amount")
+
+
+class TaperMonthPaid(BaseModel):
+    month: int = Field(description="observation month (1 = from the start day); 0 = the full amount restored")
+    share: float
+    full_amount_yuan: Decimal
+    amount_yuan: Decimal
+    effective_from: date
+    change: str
+    explanation_en: str
+    explanation_zh: str
+    recorded_at: datetime
+
+
+class TaperRead(BaseModel):
+    """The exit taper of a benefit (渐退期逐月递减): gradual_exit's observation, its schedule and what was paid."""
+
+    observation_id: str
+    status: str = Field(description="observing, completed (exit under review), reverted (full amount again), exited")
+    started_on: date
+    ends_on: date
+    rule_version: str = Field(description="gradual_exit's rule set that set the schedule")
+    current_month: int
+    schedule: list[TaperMonthPlanned]
+    months: list[TaperMonthPaid] = Field(description="each monthly entitlement recorded, oldest first")
+    reason_en: str
+    reason_zh: str
+    observation_reasons: list[dict]
+    end_reasons: list[dict] | None
+    end_rule_version: str | None
+
+
 class BenefitRead(BaseModel):
     benefit_id: str
     programme: str
@@ -231,6 +269,9 @@ class BenefitRead(BaseModel):
     granted_at: datetime
     stopped_at: datetime | None
     stop_reason: dict | None
+    paid_share: float = Field(1.0, description="the share of the amount paid this month (exit taper); 1 = in full")
+    paid_amount_yuan: Decimal = Field(description="what is paid this month: amount_yuan × paid_share")
+    taper: TaperRead | None = None
 
 
 class HouseholdDetail(HouseholdRead):
