@@ -1051,6 +1051,10 @@ def resolve_complaint(session: Session, svc: Services, actor: Principal, feedbac
         "resolved", resolution, actor.subject, now
     _audit(session, actor, now, "resolve_complaint", "provider", feedback.provider_id,
            {"feedback_id": feedback.id, "referral_id": referral.id}, "open", "resolved")
+    svc.emit(session, referral.household_id, "assistance.feedback.resolved", {
+        "feedback_id": feedback.id, "referral_id": referral.id, "household_id": referral.household_id,
+        "provider_id": referral.provider_id, "service_type": referral.service_type, "resolution": resolution,
+        "resolved_by": actor.subject, "resolved_at": now.isoformat()})
     return feedback
 
 

@@ -68,6 +68,8 @@ class ProgrammeExit(Base):
     """Every gradual_exit.household.exited received, kept even for a household not (yet) known here."""
 
     __tablename__ = "programme_exits"
+    __table_args__ = {"info": {"event_exempt": "gradual_exit's exits as received (kept for a later enrolment); "
+                                               "what they change here is announced when applied"}}
 
     exit_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     household_id: Mapped[str] = mapped_column(String(64), index=True)

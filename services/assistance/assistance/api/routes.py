@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Annotated, Callable, TypeVar
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Header, Query, Request
 from sqlalchemy.orm import Session
 
 from assistance import handlers, repository
@@ -46,6 +46,7 @@ from assistance.domain.rules import local_date
 from assistance.models import Benefit, Feedback, Household, Need, Provider, Referral, Taper, TaperMonth, audit_log
 from shared import audit, unit_of_work
 from shared.auth import STAFF_ROLES, CurrentPrincipal, Principal, require_area, require_role
+from shared.emits import route_emits
 
 T = TypeVar("T")
 
@@ -58,6 +59,20 @@ ERRORS = {401: {"description": "No or an invalid token"},
           404: {"description": "No such record in your area"},
           409: {"description": "Not allowed in the record's current state; the answer names the rule"},
           422: {"description": "A field breaks a rule; the error names the field and the rule"}}
+
+
+MATCHING = ("assistance.service.matched", "assistance.service.waitlisted")
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200,
+                                              description="a retry with the same key returns the first answer")]
+REPLAY = {409: {"description": "Not allowed in the record's current state, or an Idempotency-Key reused with "
+                               "another body; the answer names the rule"}}
+
+
+def idempotent(request: Request, scope: str, key: str | None, body, status: int,
+               work: Callable[[Session], object]):
+    """A creating request in one transaction: a retry with the same Idempotency-Key returns the first answer."""
+    return unit_of_work.idempotent(request.app.state.runtime, scope, key, body.model_dump(mode="json"), status,
+                                   lambda session: work(session).model_dump(mode="json"))
 
 
 def transaction(request: Request, work: Callable[[Session], T]) -> T:
@@ -237,9 +252,13 @@ def household_audit(household_id: str, request: Request, principal: CurrentPrinc
         return audit.trail(session, audit_log, "household", household_id)
 
 
-@router.post("/households/{household_id}/needs-assessment", response_model=HouseholdDetail, responses=ERRORS,
-             summary="Record a needs assessment: facts, needs added or cancelled; priorities and cash follow 需求评估")
-def assess_needs(household_id: str, body: NeedsAssessmentCreate, request: Request, principal: CurrentPrincipal):
+@router.post("/households/{household_id}/needs-assessment", response_model=HouseholdDetail,
+             responses={**ERRORS, **REPLAY},
+             summary="Record a needs assessment: facts, needs added or cancelled; priorities and cash follow 需求评估",
+             openapi_extra=route_emits("assistance.needs.assessed", "assistance.benefit.granted",
+                                       "assistance.benefit.adjusted", "assistance.service.cancelled", *MATCHING))
+def assess_needs(household_id: str, body: NeedsAssessmentCreate, request: Request, principal: CurrentPrincipal,
+                 idempotency_key: IdempotencyKey = None):
     data = handlers.NeedsAssessmentInput(
         per_capita_monthly_income_yuan=body.per_capita_monthly_income_yuan, member_count=body.member_count,
         scores=dict(body.scores) if body.scores else None, sudden_hardship=body.sudden_hardship,
@@ -249,7 +268,8 @@ def assess_needs(household_id: str, body: NeedsAssessmentCreate, request: Reques
     def work(session: Session) -> HouseholdDetail:
         h, _assessment = handlers.assess_needs(session, _svc(request), principal, household_id, data)
         return household_detail(session, _svc(request), h)
-    return transaction(request, work)
+    return idempotent(request, f"POST needs-assessment {unit_of_work.caller_scope(principal)} {household_id}",
+                      idempotency_key, body, 200, work)
 
 
 @router.get("/waitlist", response_model=WaitlistPage, responses=ERRORS,
@@ -268,7 +288,8 @@ def waitlist(request: Request, principal: CurrentPrincipal, service_type: Servic
 # --- referrals (staff) -------------------------------------------------------------------------------------------
 
 @router.post("/referrals/{referral_id}/cancellation", response_model=ReferralRead, responses=ERRORS,
-             summary="Withdraw a referral; the place is given back 撤回转介")
+             summary="Withdraw a referral; the place is given back 撤回转介",
+             openapi_extra=route_emits("assistance.service.cancelled", *MATCHING))
 def cancel_referral(referral_id: str, body: CancellationIn, request: Request, principal: CurrentPrincipal):
     def work(session: Session) -> ReferralRead:
         referral = handlers.cancel_referral(session, _svc(request), principal, referral_id, reason=body.reason,
@@ -277,16 +298,19 @@ def cancel_referral(referral_id: str, body: CancellationIn, request: Request, pr
     return transaction(request, work)
 
 
-@router.post("/referrals/{referral_id}/feedback", response_model=FeedbackRead, status_code=201, responses=ERRORS,
-             summary="A caseworker rates a service (1-5), optionally as a complaint 工作人员评价")
-def caseworker_feedback(referral_id: str, body: FeedbackIn, request: Request, principal: CurrentPrincipal):
-    return transaction(request, lambda session: feedback_read(handlers.caseworker_feedback(
-        session, _svc(request), principal, referral_id, rating=body.rating, complaint=body.complaint,
-        comment=body.comment)))
+@router.post("/referrals/{referral_id}/feedback", response_model=FeedbackRead, status_code=201,
+             responses={**ERRORS, **REPLAY}, summary="A caseworker rates a service (1-5), optionally as a complaint 工作人员评价",
+             openapi_extra=route_emits("assistance.feedback.recorded"))
+def caseworker_feedback(referral_id: str, body: FeedbackIn, request: Request, principal: CurrentPrincipal,
+                        idempotency_key: IdempotencyKey = None):
+    return idempotent(request, f"POST feedback {unit_of_work.caller_scope(principal)} {referral_id}", idempotency_key,
+                      body, 201, lambda session: feedback_read(handlers.caseworker_feedback(
+                          session, _svc(request), principal, referral_id, rating=body.rating,
+                          complaint=body.complaint, comment=body.comment)))
 
 
 @router.post("/feedback/{feedback_id}/resolution", response_model=FeedbackRead, responses=ERRORS,
-             summary="Resolve a complaint 投诉处理")
+             summary="Resolve a complaint 投诉处理", openapi_extra=route_emits("assistance.feedback.resolved"))
 def resolve_complaint(feedback_id: str, body: ComplaintResolutionIn, request: Request, principal: CurrentPrincipal):
     return transaction(request, lambda session: feedback_read(handlers.resolve_complaint(
         session, _svc(request), principal, feedback_id, resolution=body.resolution)))
@@ -307,9 +331,11 @@ def list_providers(request: Request, principal: CurrentPrincipal, service_type: 
                             offset=offset)
 
 
-@router.post("/providers", response_model=ProviderRead, status_code=201, responses=ERRORS,
-             summary="Register a provider with its services, places per period and unit cost 登记服务方")
-def register_provider(body: ProviderCreate, request: Request, principal: CurrentPrincipal):
+@router.post("/providers", response_model=ProviderRead, status_code=201, responses={**ERRORS, **REPLAY},
+             summary="Register a provider with its services, places per period and unit cost 登记服务方",
+             openapi_extra=route_emits("assistance.provider.registered", *MATCHING))
+def register_provider(body: ProviderCreate, request: Request, principal: CurrentPrincipal,
+                      idempotency_key: IdempotencyKey = None):
     services = [handlers.ServiceOffer(s.service_type, s.capacity_per_period, s.period_kind, s.unit_cost_yuan)
                 for s in body.services]
     constraints = body.constraints.model_dump()
@@ -320,7 +346,8 @@ def register_provider(body: ProviderCreate, request: Request, principal: Current
                                               name=body.name, kind=body.kind, areas=body.areas,
                                               constraints=constraints, services=services)
         return provider_read(session, _svc(request), provider)
-    return transaction(request, work)
+    return idempotent(request, f"POST providers {unit_of_work.caller_scope(principal)}", idempotency_key, body, 201,
+                      work)
 
 
 @router.get("/providers/{provider_id}", response_model=ProviderRead, responses=ERRORS, summary="One provider 服务方详情")
@@ -330,7 +357,8 @@ def get_provider(provider_id: str, request: Request, principal: CurrentPrincipal
 
 
 @router.put("/providers/{provider_id}/services/{service_type}", response_model=ProviderRead, responses=ERRORS,
-            summary="Add or change a service: places per period, period, unit cost; new places go to the waitlist 设置服务容量")
+            summary="Add or change a service: places per period, period, unit cost; new places go to the waitlist 设置服务容量",
+            openapi_extra=route_emits("assistance.provider.updated", *MATCHING))
 def set_service(provider_id: str, service_type: ServiceType, body: ServiceIn, request: Request,
                 principal: CurrentPrincipal):
     offer = handlers.ServiceOffer(service_type, body.capacity_per_period, body.period_kind, body.unit_cost_yuan)
@@ -339,7 +367,9 @@ def set_service(provider_id: str, service_type: ServiceType, body: ServiceIn, re
 
 
 @router.post("/providers/{provider_id}/status", response_model=ProviderRead, responses=ERRORS,
-             summary="Suspend or re-activate a provider 暂停或恢复服务方")
+             summary="Suspend (its open referrals are cancelled and matched again) or re-activate a provider 暂停或恢复服务方",
+             openapi_extra=route_emits("assistance.provider.suspended", "assistance.provider.reactivated",
+                                       "assistance.service.cancelled", *MATCHING))
 def set_provider_status(provider_id: str, body: ProviderStatusIn, request: Request, principal: CurrentPrincipal):
     return transaction(request, lambda session: provider_read(session, _svc(request), handlers.set_provider_status(
         session, _svc(request), principal, provider_id, active=body.active, reason=body.reason)))
@@ -390,21 +420,22 @@ def partner_referrals(request: Request, principal: CurrentPrincipal,
 
 
 @partner.post("/referrals/{referral_id}/acceptance", response_model=PartnerReferralRead, responses=ERRORS,
-              summary="Accept a referral 接单")
+              summary="Accept a referral 接单", openapi_extra=route_emits("assistance.referral.accepted"))
 def accept(referral_id: str, request: Request, principal: CurrentPrincipal):
     return transaction(request, lambda session: partner_read(session, handlers.accept_referral(
         session, _svc(request), principal, referral_id)))
 
 
 @partner.post("/referrals/{referral_id}/decline", response_model=PartnerReferralRead, responses=ERRORS,
-              summary="Decline a referral; the place goes to the next household in line 拒绝转介")
+              summary="Decline a referral; the place goes to the next household in line 拒绝转介",
+              openapi_extra=route_emits("assistance.referral.declined", *MATCHING))
 def decline(referral_id: str, body: DeclineIn, request: Request, principal: CurrentPrincipal):
     return transaction(request, lambda session: partner_read(session, handlers.decline_referral(
         session, _svc(request), principal, referral_id, reason=body.reason)))
 
 
 @partner.post("/referrals/{referral_id}/delivery", response_model=PartnerReferralRead, responses=ERRORS,
-              summary="Confirm the service was delivered 确认服务完成")
+              summary="Confirm the service was delivered 确认服务完成", openapi_extra=route_emits("assistance.service.delivered"))
 def deliver(referral_id: str, body: DeliveryIn, request: Request, principal: CurrentPrincipal):
     return transaction(request, lambda session: partner_read(session, handlers.confirm_delivery(
         session, _svc(request), principal, referral_id, units=body.units, delivered_on=body.delivered_on,
@@ -415,9 +446,12 @@ def deliver(referral_id: str, body: DeliveryIn, request: Request, principal: Cur
 
 @public.post("/referrals/{referral_id}/feedback", status_code=201, responses={
     404: {"description": "No such referral, or the code does not match"},
-    409: {"description": "Not yet served, or already rated"}, 422: ERRORS[422]},
-    summary="Rate the service you received, with the code on your referral slip 服务评价")
-def household_feedback(referral_id: str, body: HouseholdFeedbackIn, request: Request) -> dict:
+    409: {"description": "Not yet served, or already rated, or an Idempotency-Key reused with another body"},
+    422: ERRORS[422]},
+    summary="Rate the service you received, with the code on your referral slip 服务评价",
+    openapi_extra=route_emits("assistance.feedback.recorded"))
+def household_feedback(referral_id: str, body: HouseholdFeedbackIn, request: Request,
+                       idempotency_key: IdempotencyKey = None) -> dict:
     def work(session: Session) -> dict:
         feedback = handlers.household_feedback(session, _svc(request), referral_id, code=body.code,
                                                rating=body.rating, complaint=body.complaint, comment=body.comment)
@@ -425,4 +459,5 @@ def household_feedback(referral_id: str, body: HouseholdFeedbackIn, request: Req
                 "message": "Thank you: your rating was recorded"
                            + ("; the civil-affairs office will look into your complaint." if feedback.complaint else "."),
                 "message_zh": "感谢评价，已记录" + ("；民政部门将核查处理您的投诉。" if feedback.complaint else "。")}
-    return transaction(request, work)
+    return unit_of_work.idempotent(request.app.state.runtime, f"POST public feedback {referral_id}", idempotency_key,
+                                   body.model_dump(mode="json"), 201, work)
