@@ -1116,7 +1116,7 @@ def _apply_taper(session: Session, svc: Services, taper: Taper, now: datetime, *
         previous = benefit.paid_amount_yuan if benefit.paid_amount_yuan is not None else benefit.amount_yuan
         benefit.paid_share, benefit.paid_amount_yuan = entitled.share, entitled.amount_yuan
         benefit.observation_id = taper.observation_id
-        session.add(TaperMonthRow(id=str(uuid.uuid4()), observation_id=taper.observation_id,
+        session.add(TaperMonthRow(observation_id=taper.observation_id,
                                   household_id=taper.household_id, benefit_id=benefit.id, month=entitled.month,
                                   share=entitled.share, full_amount_yuan=benefit.amount_yuan,
                                   amount_yuan=entitled.amount_yuan, effective_from=on, change=change,

@@ -7,6 +7,7 @@ from decimal import Decimal
 from shared.db import UtcDateTime
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -235,7 +236,9 @@ class TaperMonth(Base):
     __tablename__ = "taper_months"
     __table_args__ = (Index("ix_taper_months_observation", "observation_id", "month"),)
 
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # a sequence: rows recorded by one transaction (a revert right after a month's row) keep their order
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True,
+                                    autoincrement=True)
     observation_id: Mapped[str] = mapped_column(ForeignKey("tapers.observation_id"))
     household_id: Mapped[str] = mapped_column(String(64), index=True)
     benefit_id: Mapped[str | None] = mapped_column(String(64))

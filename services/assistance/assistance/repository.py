@@ -336,7 +336,7 @@ def tapers_of(session: Session, household_id: str) -> dict[str, Taper]:
 
 def taper_months_of(session: Session, household_id: str) -> list[TaperMonth]:
     return list(session.execute(select(TaperMonth).where(TaperMonth.household_id == household_id)
-                                .order_by(TaperMonth.recorded_at, TaperMonth.month, TaperMonth.id)).scalars())
+                                .order_by(TaperMonth.id)).scalars())
 
 
 def feedback_of_referral(session: Session, referral_id: str) -> list[Feedback]:

@@ -45,7 +45,7 @@ def upgrade() -> None:
     with op.batch_alter_table('tapers', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_tapers_household_id'), ['household_id'], unique=False)
     op.create_table('taper_months',
-    sa.Column('id', sa.String(length=64), nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('observation_id', sa.String(length=64), nullable=False),
     sa.Column('household_id', sa.String(length=64), nullable=False),
     sa.Column('benefit_id', sa.String(length=64), nullable=True),
