@@ -197,6 +197,15 @@ def partner_read(session: Session, r: Referral) -> PartnerReferralRead:
                                delivered_at=r.delivered_at)
 
 
+def _snapshot(session: Session) -> None:
+    """One view from several reads sees one state: a benefit stopped by an exit is never shown with its taper running.
+
+    PostgreSQL's default (read committed) lets each query see a commit that landed between them.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+
+
 def _household(session: Session, principal: Principal, household_id: str) -> Household:
     h = repository.get_household(session, household_id)
     if h is None:
@@ -241,6 +250,7 @@ def list_households(request: Request, principal: CurrentPrincipal,
 def get_household(household_id: str, request: Request, principal: CurrentPrincipal):
     _staff(principal, "reading households")
     with request.app.state.runtime.session_factory() as session:
+        _snapshot(session)
         return household_detail(session, _svc(request), _household(session, principal, household_id))
 
 
