@@ -237,7 +237,7 @@ def list_households(request: Request, principal: CurrentPrincipal,
                     division_code: Annotated[str | None, Query(pattern=r"^[0-9]{2,12}$")] = None,
                     programme: Programme | None = None,
                     status: Annotated[str | None, Query(pattern=r"^(active|exited)$")] = None,
-                    limit: Annotated[int, Query(ge=1, le=200)] = 50, offset: Annotated[int, Query(ge=0)] = 0):
+                    limit: Annotated[int, Query(ge=1, le=200)] = 50, offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0):
     _staff(principal, "reading households")
     with request.app.state.runtime.session_factory() as session:
         rows, total = repository.list_households(session, area=principal.area, division_prefix=division_code,
@@ -286,7 +286,7 @@ def assess_needs(household_id: str, body: NeedsAssessmentCreate, request: Reques
             summary="Needs waiting for a place, highest priority first, each with why 待匹配名单")
 def waitlist(request: Request, principal: CurrentPrincipal, service_type: ServiceType | None = None,
              division_code: Annotated[str | None, Query(pattern=r"^[0-9]{2,12}$")] = None,
-             limit: Annotated[int, Query(ge=1, le=200)] = 50, offset: Annotated[int, Query(ge=0)] = 0):
+             limit: Annotated[int, Query(ge=1, le=200)] = 50, offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0):
     _staff(principal, "reading the waitlist")
     with request.app.state.runtime.session_factory() as session:
         rows, total = repository.waitlist(session, area=principal.area, service_type=service_type,
@@ -332,7 +332,7 @@ def resolve_complaint(feedback_id: str, body: ComplaintResolutionIn, request: Re
             summary="Providers serving your area: departments and purchased services 服务方目录")
 def list_providers(request: Request, principal: CurrentPrincipal, service_type: ServiceType | None = None,
                    active: bool | None = None, limit: Annotated[int, Query(ge=1, le=200)] = 50,
-                   offset: Annotated[int, Query(ge=0)] = 0):
+                   offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0):
     _staff(principal, "reading providers")
     with request.app.state.runtime.session_factory() as session:
         rows, total = repository.list_providers(session, area=principal.area, service_type=service_type,
@@ -421,7 +421,7 @@ def _own_provider(principal: Principal) -> str:
              summary="Referrals to your organisation 本机构的转介单")
 def partner_referrals(request: Request, principal: CurrentPrincipal,
                       status: Annotated[str | None, Query(pattern=r"^(referred|accepted|delivered|declined|cancelled)$")] = None,
-                      limit: Annotated[int, Query(ge=1, le=200)] = 50, offset: Annotated[int, Query(ge=0)] = 0):
+                      limit: Annotated[int, Query(ge=1, le=200)] = 50, offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0):
     provider_id = _own_provider(principal)
     with request.app.state.runtime.session_factory() as session:
         rows, total = repository.referrals_of_provider(session, provider_id, status=status, limit=limit, offset=offset)

@@ -1,4 +1,5 @@
 """Referral states, capacity periods, quality summaries and feedback codes."""
+import re
 from datetime import date, datetime, timezone
 from decimal import Decimal
 
@@ -26,6 +27,7 @@ def test_an_illegal_step_names_the_allowed_ones(state, action):
     with pytest.raises(IllegalTransition) as exc:
         transition(state, action)
     assert exc.value.allowed == allowed_actions(state) and exc.value.zh
+    assert not re.search(r"[A-Za-z]", exc.value.zh), "the Chinese message names states and actions in Chinese"
 
 
 def test_unknown_states_and_actions_are_errors():
