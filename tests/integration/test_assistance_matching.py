@@ -153,7 +153,11 @@ def test_scarce_places_go_to_the_highest_priority_first_and_the_waitlist_drains_
     # The provider declined hh-second, so the renewed place goes to hh-low, and hh-second waits with that reason.
     clock.at = datetime(2026, 4, 1, 1, 0, tzinfo=timezone.utc)
     assert reconsider_daily(runtime) == 1
+    runs = [e["data"] for e in outbox(runtime, "assistance.waitlist.reconsidered")]
+    assert len(runs) == 1 and (runs[0]["trigger"], runs[0]["period"], runs[0]["matched"]) == ("new_period", "2026-04", 1)
+    assert runs[0]["priorities_refreshed"] >= 1, "a month waited raised the waiting needs' priorities"
     assert reconsider_daily(runtime) == 0, "once per day"
+    assert len(outbox(runtime, "assistance.waitlist.reconsidered")) == 1
     last = outbox(runtime, "assistance.service.matched")[-1]["data"]
     assert last["household_id"] == "hh-low" and last["period"] == "2026-04" and last["trigger"] == "new_period"
     assert waitlist(client, runtime) == [("hh-second", "declined_by_providers_with_places", 1)]

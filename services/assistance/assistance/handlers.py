@@ -560,7 +560,8 @@ def current_offers(session: Session, svc: Services, service_types, now: datetime
 
 
 def reconsider(session: Session, svc: Services, service_types, *, trigger: str, cause: Event | None = None,
-               arrivals: set[str] | None = None, areas: list[str] | None = None) -> tuple[list[Referral], list[str]]:
+               arrivals: set[str] | None = None, areas: list[str] | None = None,
+               stats: dict | None = None) -> tuple[list[Referral], list[str]]:
     """Matches every waiting need of these service types to the places left, highest priority first.
 
     Returns the referrals made and the ids of the needs still waiting. Priorities are brought up to date first
@@ -610,6 +611,8 @@ def reconsider(session: Session, svc: Services, service_types, *, trigger: str, 
                                   aware(row.waiting_since).timestamp(), frozenset(household.programmes),
                                   h.member_count, household.scores, frozenset(row.excluded_providers)))
     _store_priorities(session, rescored)
+    if stats is not None:
+        stats["rescored"] = stats.get("rescored", 0) + len(rescored)
     result = match(inputs, offers)
     offer_of = {(o.provider_id, o.service_type): o for o in offers}
     made: list[Referral] = []
@@ -651,6 +654,8 @@ def reconsider(session: Session, svc: Services, service_types, *, trigger: str, 
         need = session.get(Need, entry.need_id)
         need.wait_reason, need.wait_code, need.wait_signature, need.updated_at = \
             entry.reason.as_dict(), entry.reason.code, signature, now
+        if stats is not None:
+            stats["reasons_updated"] = stats.get("reasons_updated", 0) + 1
         if row.wait_code == entry.reason.code:
             continue  # the same reason with other details: recorded, not announced
         told = entry.explained()
@@ -693,8 +698,16 @@ def reconsider_on_new_day(session: Session, svc: Services) -> int:
     new_period = repository.state(session, "reconsidered_month") != month
     repository.set_state(session, "reconsidered_day", today)
     repository.set_state(session, "reconsidered_month", month)
-    made, _ = reconsider(session, svc, repository.waiting_types(session),
-                         trigger="new_period" if new_period else "new_day")
+    stats: dict = {}
+    trigger = "new_period" if new_period else "new_day"
+    made, waiting = reconsider(session, svc, repository.waiting_types(session), trigger=trigger, stats=stats)
+    if stats.get("rescored") or stats.get("reasons_updated"):
+        # A day's wait raises every waiting need's priority, which reorders the queues: the run is announced, so
+        # the priorities and waiting reasons a view shows are never changed silently.
+        svc.emit(session, f"waitlist-{today}", "assistance.waitlist.reconsidered", {
+            "day": today, "period": month, "trigger": trigger, "priorities_refreshed": stats.get("rescored", 0),
+            "wait_reasons_updated": stats.get("reasons_updated", 0), "matched": len(made), "waiting": len(waiting),
+            "reconsidered_at": now.isoformat()})
     return len(made)
 
 

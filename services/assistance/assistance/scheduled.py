@@ -12,7 +12,7 @@ from shared.emits import emits
 WAITING_NEEDS = Gauge("assistance_waiting_needs", "Needs waiting for a provider's place")
 
 
-@emits("assistance.service.matched", "assistance.service.waitlisted")
+@emits("assistance.waitlist.reconsidered", "assistance.service.matched", "assistance.service.waitlisted")
 def reconsider_daily(runtime) -> int:
     svc: handlers.Services = runtime.services
     with runtime.session_factory() as session, session.begin():
