@@ -388,7 +388,7 @@ def assess_needs(session: Session, svc: Services, actor: Principal, household_id
         if need is None or need.status not in ("waiting", "referred"):
             raise InvalidInput(f"cancel_needs[{index}].need_id", "need_not_cancellable",
                                f"need {need_id} is not a waiting or referred need of this household",
-                               f"需求{need_id}不是该户等待中或已转介的需求")
+                               "该需求编号不是该户等待中或已转介的需求")
     cancelling = {need_id for need_id, _ in body.cancel_needs}
     for index, (need_type, _note) in enumerate(body.add_needs):
         if need_type in open_types and not any(n.need_type == need_type and n.id in cancelling
@@ -882,7 +882,7 @@ def register_provider(session: Session, svc: Services, actor: Principal, *, prov
     repository.lock_matching(session)
     if repository.get_provider(session, provider_id) is not None:
         raise Conflict("provider_exists", f"A provider with id {provider_id} is already registered.",
-                       f"服务方编号{provider_id}已登记。")
+                       "该服务方编号已登记。")
     now = svc.clock.now()
     owner = actor.area if actor.role != "admin" else _common_prefix(areas)
     provider = Provider(id=provider_id, name=name, kind=kind, owner_area=owner, areas=sorted(set(areas)),
