@@ -78,3 +78,8 @@ def test_a_feedback_code_belongs_to_one_referral_and_one_key():
     assert code_matches("k", "r-1", f" {code[:4].lower()}-{code[4:]} ")
     assert not code_matches("k", "r-2", code)
     assert not set(code) & set("01IO")
+
+
+@pytest.mark.parametrize("given", ["优惠码优惠码优惠", "ABCDÉFGH", "ＡＢＣＤＥＦＧＨ", ""])
+def test_a_code_with_characters_we_never_print_simply_does_not_match(given):
+    assert code_matches("k", "r-1", given) is False
