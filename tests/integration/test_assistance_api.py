@@ -223,6 +223,33 @@ def test_households_and_caseworkers_rate_services_and_complaints_are_tracked_per
     assert [(f["source"], f["rating"], f["complaint"]) for f in recorded] == [("household", 2, True),
                                                                                ("caseworker", 4, False)]
     assert all("comment" not in f for f in recorded), "free text stays in the service"
+    resolved = outbox(runtime, "assistance.feedback.resolved")
+    assert len(resolved) == 1 and resolved[0]["data"]["feedback_id"] == feedback_id
+    assert resolved[0]["data"]["resolved_by"] == "township-officer"
+
+
+def test_the_catalogue_changes_are_events_and_a_retried_registration_creates_one_provider(client, runtime, clock):
+    county = {**token(runtime, "county", COUNTY), "Idempotency-Key": "register-wuhua-care-1"}
+    body = {"provider_id": "wuhua-care", "name": "五华区居家养老服务中心", "kind": "social_organisation",
+            "areas": [COUNTY], "constraints": {"max_members": 4},
+            "services": [{"service_type": "care_services", "capacity_per_period": 10, "unit_cost_yuan": "120.50"}]}
+    first = client.post("/api/v1/providers", headers=county, json=body)
+    again = client.post("/api/v1/providers", headers=county, json=body)
+    assert first.status_code == again.status_code == 201 and again.json() == first.json()
+    assert again.headers.get("Idempotency-Replayed") == "true"
+    assert count(runtime, Provider) == 1
+    registered = outbox(runtime, "assistance.provider.registered")
+    assert len(registered) == 1
+    assert registered[0]["data"]["services"] == [{"service_type": "care_services", "capacity_per_period": 10,
+                                                  "period_kind": "month", "unit_cost_yuan": 120.5}]
+    assert registered[0]["data"]["constraints"] == {"max_members": 4} and registered[0]["subject"] == "wuhua-care"
+    r = client.put("/api/v1/providers/wuhua-care/services/care_services", headers=token(runtime, "county", COUNTY),
+                   json={"capacity_per_period": 12, "period_kind": "quarter", "unit_cost_yuan": "130"})
+    assert r.status_code == 200, r.text
+    updated = outbox(runtime, "assistance.provider.updated")[-1]["data"]
+    assert updated["before"]["capacity_per_period"] == 10 and updated["after"] == {
+        "service_type": "care_services", "capacity_per_period": 12, "period_kind": "quarter", "unit_cost_yuan": 130.0}
+    assert_all_valid(outbox(runtime))
 
 
 # --- area, role, token ---------------------------------------------------------------------------------------------
@@ -322,7 +349,17 @@ def test_bad_input_is_422_naming_the_field_and_the_rule_and_nothing_is_written(c
         "provider_id", "string_pattern_mismatch")
     village = token(runtime, "village", VILLAGE)
     url = f"/api/v1/households/{scene['hh']}/needs-assessment"
-    assert error(client.post(url, headers=village, json={"scores": {"disability": 101}})) == [("scores", "score_range")]
+    assert error(client.post(url, headers=village, json={"scores": {"disability": 101}})) == [
+        ("scores.disability", "less_than_equal")]
+    # huge and non-finite numbers, and huge offsets, are bounded in the schema: 422, never a 500
+    for amount in (1e308, "NaN", "Infinity", "10000000.01", "0.001"):
+        errors = error(client.post("/api/v1/providers", headers=county, json={**good, "services": [
+            {**good["services"][0], "unit_cost_yuan": amount}]}))
+        assert errors[0][0] == "services[0].unit_cost_yuan", (amount, errors)
+    assert error(client.post(url, headers=village, json={"per_capita_monthly_income_yuan": 1e308}))[0][0] == \
+        "per_capita_monthly_income_yuan"
+    for path in ("/api/v1/households", "/api/v1/waitlist", "/api/v1/providers"):
+        assert error(client.get(path, headers=county, params={"offset": 10**19}))[0] == ("query.offset", "less_than_equal")
     assert error(client.post(url, headers=village, json={"member_count": 0}))[0] == ("member_count", "greater_than_equal")
     before = client.get(f"/api/v1/households/{scene['hh']}", headers=village).json()
     assert error(client.post(url, headers=village, json={"per_capita_monthly_income_yuan": "1",

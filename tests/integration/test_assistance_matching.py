@@ -140,8 +140,10 @@ def test_scarce_places_go_to_the_highest_priority_first_and_the_waitlist_drains_
     second = referrals["hh-second"]["referral_id"]
     r = client.post(f"/api/v1/partner/referrals/{second}/decline", headers=partner, json={"reason": "本月学员已满"})
     assert r.status_code == 200 and r.json()["status"] == "declined"
-    cancelled = outbox(runtime, "assistance.service.cancelled")[-1]["data"]
-    assert cancelled["by"] == "provider" and cancelled["place_freed"] is True
+    declined = outbox(runtime, "assistance.referral.declined")[-1]["data"]
+    assert declined["referral_id"] == second and declined["place_freed"] is True
+    assert declined["reason"]["code"] == "declined_by_provider" and "本月学员已满" in declined["reason"]["zh"]
+    assert outbox(runtime, "assistance.service.cancelled") == []  # a decline is not announced as a cancellation
     last = outbox(runtime, "assistance.service.matched")[-1]["data"]
     assert last["household_id"] == "hh-mid" and last["trigger"] == "referral_declined"
     assert skills_need(runtime, "hh-second").excluded_providers == ["wuhua-skills"]
@@ -151,7 +153,11 @@ def test_scarce_places_go_to_the_highest_priority_first_and_the_waitlist_drains_
     # The provider declined hh-second, so the renewed place goes to hh-low, and hh-second waits with that reason.
     clock.at = datetime(2026, 4, 1, 1, 0, tzinfo=timezone.utc)
     assert reconsider_daily(runtime) == 1
+    runs = [e["data"] for e in outbox(runtime, "assistance.waitlist.reconsidered")]
+    assert len(runs) == 1 and (runs[0]["trigger"], runs[0]["period"], runs[0]["matched"]) == ("new_period", "2026-04", 1)
+    assert runs[0]["priorities_refreshed"] >= 1, "a month waited raised the waiting needs' priorities"
     assert reconsider_daily(runtime) == 0, "once per day"
+    assert len(outbox(runtime, "assistance.waitlist.reconsidered")) == 1
     last = outbox(runtime, "assistance.service.matched")[-1]["data"]
     assert last["household_id"] == "hh-low" and last["period"] == "2026-04" and last["trigger"] == "new_period"
     assert waitlist(client, runtime) == [("hh-second", "declined_by_providers_with_places", 1)]
@@ -215,16 +221,71 @@ def test_added_capacity_and_a_cancelled_referral_reconsider_the_waitlist(client,
     assert outbox(runtime, "assistance.service.matched")[-1]["data"]["household_id"] == "hh-low"
     assert waitlist(client, runtime) == []
 
-    # A suspended provider gets no new referrals; its places come back when it is re-activated.
+    # A suspended provider gets no new referrals and cannot serve the ones it has: they are cancelled, and with no
+    # other provider in the area their needs wait again; its places come back when it is re-activated.
+    open_referrals = {h: r["referral_id"] for h, r in partner_referrals(client, runtime, "wuhua-skills",
+                                                                       "referred").items()}
+    assert set(open_referrals) == {"hh-top", "hh-second", "hh-low"}
     r = client.post("/api/v1/providers/wuhua-skills/status", headers=county, json={"active": False, "reason": "投诉核查中"})
     assert r.status_code == 200 and r.json()["active"] is False
+    suspended = outbox(runtime, "assistance.provider.suspended")[-1]["data"]
+    assert suspended["reason"] == "投诉核查中" and suspended["cancelled_referrals"] == [
+        open_referrals["hh-top"], open_referrals["hh-second"], open_referrals["hh-low"]], "highest priority first"
+    by_suspension = [c["data"] for c in outbox(runtime, "assistance.service.cancelled")
+                     if c["data"]["by"] == "provider_suspended"]
+    assert sorted(c["household_id"] for c in by_suspension) == ["hh-low", "hh-second", "hh-top"]
+    assert all(c["reason"]["code"] == "provider_suspended" and "投诉核查中" in c["reason"]["zh"] for c in by_suspension)
     enrol(runtime, clock, "hh-late", scores={"disability": 100})
-    assert waitlist(client, runtime) == [("hh-late", "no_provider_in_area", 1)]
+    expected = [("hh-late", "no_provider_in_area", 1), ("hh-top", "no_provider_in_area", 2),
+                ("hh-second", "no_provider_in_area", 3), ("hh-low", "no_provider_in_area", 4)]
+    assert waitlist(client, runtime) == expected
     client.put(f"/api/v1/providers/wuhua-skills/services/{SKILLS}", headers=county,
                json={"capacity_per_period": 4, "period_kind": "month", "unit_cost_yuan": "300"})
-    assert waitlist(client, runtime) == [("hh-late", "no_provider_in_area", 1)], "suspended: no referral"
+    assert waitlist(client, runtime) == expected, "suspended: no referral"
     client.post("/api/v1/providers/wuhua-skills/status", headers=county, json={"active": True, "reason": "核查完毕"})
-    assert outbox(runtime, "assistance.service.matched")[-1]["data"]["household_id"] == "hh-late"
+    reactivated = outbox(runtime, "assistance.provider.reactivated")[-1]["data"]
+    assert reactivated["provider_id"] == "wuhua-skills" and reactivated["reason"] == "核查完毕"
+    matched = [m["data"] for m in outbox(runtime, "assistance.service.matched")][-4:]
+    assert [m["household_id"] for m in matched] == ["hh-late", "hh-top", "hh-second", "hh-low"]
+    assert {m["trigger"] for m in matched} == {"provider_activated"}
+    assert waitlist(client, runtime) == []
+
+
+def test_suspending_a_provider_cancels_its_open_referrals_and_rematches_them_highest_priority_first(client, runtime,
+                                                                                                  clock):
+    for household_id, disability in HOUSEHOLDS:
+        enrol(runtime, clock, household_id, scores={"disability": disability, "labour_capacity": 20})
+    register(client, runtime, "provider-a", capacity=3)
+    first = partner_referrals(client, runtime, "provider-a")
+    assert set(first) == {"hh-top", "hh-second", "hh-mid"}
+    partner_a = token(runtime, "partner", department="provider-a")
+    top = first["hh-top"]["referral_id"]
+    assert client.post(f"/api/v1/partner/referrals/{top}/acceptance", headers=partner_a).status_code == 200
+    accepted = outbox(runtime, "assistance.referral.accepted")[-1]["data"]
+    assert accepted["referral_id"] == top and accepted["provider_id"] == "provider-a"
+    register(client, runtime, "provider-b", capacity=2)  # hh-low takes one place; one is left
+    assert set(partner_referrals(client, runtime, "provider-b")) == {"hh-low"}
+
+    county = token(runtime, "county", COUNTY)
+    r = client.post("/api/v1/providers/provider-a/status", headers=county, json={"active": False, "reason": "资质年检未通过"})
+    assert r.status_code == 200, r.text
+    suspended = outbox(runtime, "assistance.provider.suspended")[-1]["data"]
+    assert set(suspended["cancelled_referrals"]) == {r["referral_id"] for r in first.values()}, \
+        "accepted referrals are cancelled too: a suspended provider cannot deliver"
+    assert {h: r["status"] for h, r in partner_referrals(client, runtime, "provider-a").items()} == {
+        "hh-top": "cancelled", "hh-second": "cancelled", "hh-mid": "cancelled"}
+    # The one place left at provider-b goes to the most urgent of them; the others wait, in priority order.
+    rematched = outbox(runtime, "assistance.service.matched")[-1]["data"]
+    assert (rematched["household_id"], rematched["provider_id"], rematched["trigger"]) == (
+        "hh-top", "provider-b", "provider_suspended")
+    assert waitlist(client, runtime) == [("hh-second", "capacity_exhausted", 1), ("hh-mid", "capacity_exhausted", 2)]
+    waits = [w["data"] for w in outbox(runtime, "assistance.service.waitlisted")][-2:]
+    assert [(w["household_id"], w["trigger"]) for w in waits] == [("hh-second", "provider_suspended"),
+                                                                  ("hh-mid", "provider_suspended")]
+    # Suspending again changes nothing and says nothing.
+    count = len(outbox(runtime))
+    client.post("/api/v1/providers/provider-a/status", headers=county, json={"active": False, "reason": "资质年检未通过"})
+    assert len(outbox(runtime)) == count
 
 
 def test_once_the_period_is_open_an_arrival_is_matched_against_the_places_left_and_queued_among_all(client, runtime,

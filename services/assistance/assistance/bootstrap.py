@@ -7,7 +7,7 @@ from assistance import consumers, handlers
 from assistance.config import Settings
 from assistance.domain.rules import load_rule_sets
 from assistance.models import messaging, metadata
-from assistance.scheduled import reconsider_daily
+from assistance.scheduled import reconsider_daily, taper_months
 from shared.clock import Clock
 from shared.contracts import registry
 from shared.kafka_io import topic_for
@@ -29,4 +29,5 @@ def build_runtime(settings: Settings | None = None, clock: Clock | None = None) 
     runtime.services = services
     runtime.consumers.append(ConsumerSpec(name="assistance.intake", handlers=consumers.intake_handlers(services)))
     runtime.periodic.append(("new_period", settings.period_check_seconds, reconsider_daily))
+    runtime.periodic.append(("taper_months", settings.period_check_seconds, taper_months))
     return runtime

@@ -26,8 +26,9 @@ from sqlalchemy.orm.util import identity_key
 
 from assistance import repository
 from assistance.domain import referrals as referral_states
-from assistance.domain.benefits import CashGrant, cash_benefits
-from assistance.domain.catalogue import PROGRAMME_NAMES, need_name
+from assistance.domain import taper as taper_rules
+from assistance.domain.benefits import FREQUENCY, CashGrant, cash_benefits
+from assistance.domain.catalogue import BENEFIT_KINDS, PROGRAMME_NAMES, need_name
 from assistance.domain.matching import Constraints, NeedToMatch, Offer, match
 from assistance.domain.needs import Household as HouseholdProfile
 from assistance.domain.needs import derive_needs
@@ -35,6 +36,7 @@ from assistance.domain.periods import period_key
 from assistance.domain.priority import inputs_signature, priority
 from assistance.domain.quality import code_matches, summarise
 from assistance.domain.rules import RuleSet, local_date, select_rule_set
+from assistance.domain.taper import parse_schedule
 from assistance.models import (
     Benefit,
     Enrolment,
@@ -46,8 +48,10 @@ from assistance.models import (
     Provider,
     ProviderService,
     Referral,
+    Taper,
     audit_log,
 )
+from assistance.models import TaperMonth as TaperMonthRow
 from shared import audit
 from shared.auth import STAFF_ROLES, Principal, require_area, require_role
 from shared.clock import Clock
@@ -207,6 +211,7 @@ def on_household_exited(session: Session, event: Event, svc: Services) -> Househ
     _audit(session, audit.SYSTEM, now, "exit_programme", "household", h.id,
            {"exit_id": d["exit_id"], "programme": programme, "programmes_before": before,
             "programmes_after": h.programmes})
+    end_tapers_on_exit(session, h.id, programme, now, reason, d.get("rule_version"))
     for benefit in repository.benefits_of_programme(session, h.id, programme):
         if benefit.status not in ("active", "awaiting_income", "not_due"):
             continue
@@ -218,6 +223,8 @@ def on_household_exited(session: Session, event: Event, svc: Services) -> Househ
             svc.emit(session, h.id, "assistance.benefit.stopped", {
                 "benefit_id": benefit.id, "household_id": h.id, "programme": benefit.programme, "kind": benefit.kind,
                 "amount_yuan": float(benefit.amount_yuan), "stopped_at": now.isoformat(),
+                **({"paid_amount_yuan": float(benefit.paid_amount_yuan)} if benefit.paid_amount_yuan is not None
+                   else {}),
                 "reason": {"code": "programme_exited", "en": reason["en"], "zh": reason["zh"]},
                 "exit_id": d["exit_id"]}, cause=event)
     created, cancelled, result = sync_needs(session, svc, h, now, actor=audit.SYSTEM, cancel_underived=True,
@@ -381,7 +388,7 @@ def assess_needs(session: Session, svc: Services, actor: Principal, household_id
         if need is None or need.status not in ("waiting", "referred"):
             raise InvalidInput(f"cancel_needs[{index}].need_id", "need_not_cancellable",
                                f"need {need_id} is not a waiting or referred need of this household",
-                               f"需求{need_id}不是该户等待中或已转介的需求")
+                               "该需求编号不是该户等待中或已转介的需求")
     cancelling = {need_id for need_id, _ in body.cancel_needs}
     for index, (need_type, _note) in enumerate(body.add_needs):
         if need_type in open_types and not any(n.need_type == need_type and n.id in cancelling
@@ -514,6 +521,12 @@ def _grant(session: Session, svc: Services, h: Household, grant: CashGrant, stat
         if supersedes is not None:
             data["supersedes"] = supersedes.id
         svc.emit(session, h.id, "assistance.benefit.granted", data, cause=cause)
+        if status == "active" and grant.programme in TAPERED_KINDS:
+            taper = repository.running_taper(session, h.id, grant.programme)
+            if taper is not None:  # a new amount during an observation: the month's share applies to it
+                session.flush()
+                _apply_taper(session, svc, taper, now, change="recalculated", on=local_date(now), benefit=benefit,
+                             cause=cause)
     return benefit
 
 
@@ -547,7 +560,8 @@ def current_offers(session: Session, svc: Services, service_types, now: datetime
 
 
 def reconsider(session: Session, svc: Services, service_types, *, trigger: str, cause: Event | None = None,
-               arrivals: set[str] | None = None, areas: list[str] | None = None) -> tuple[list[Referral], list[str]]:
+               arrivals: set[str] | None = None, areas: list[str] | None = None,
+               stats: dict | None = None) -> tuple[list[Referral], list[str]]:
     """Matches every waiting need of these service types to the places left, highest priority first.
 
     Returns the referrals made and the ids of the needs still waiting. Priorities are brought up to date first
@@ -597,6 +611,8 @@ def reconsider(session: Session, svc: Services, service_types, *, trigger: str, 
                                   aware(row.waiting_since).timestamp(), frozenset(household.programmes),
                                   h.member_count, household.scores, frozenset(row.excluded_providers)))
     _store_priorities(session, rescored)
+    if stats is not None:
+        stats["rescored"] = stats.get("rescored", 0) + len(rescored)
     result = match(inputs, offers)
     offer_of = {(o.provider_id, o.service_type): o for o in offers}
     made: list[Referral] = []
@@ -638,6 +654,8 @@ def reconsider(session: Session, svc: Services, service_types, *, trigger: str, 
         need = session.get(Need, entry.need_id)
         need.wait_reason, need.wait_code, need.wait_signature, need.updated_at = \
             entry.reason.as_dict(), entry.reason.code, signature, now
+        if stats is not None:
+            stats["reasons_updated"] = stats.get("reasons_updated", 0) + 1
         if row.wait_code == entry.reason.code:
             continue  # the same reason with other details: recorded, not announced
         told = entry.explained()
@@ -680,8 +698,16 @@ def reconsider_on_new_day(session: Session, svc: Services) -> int:
     new_period = repository.state(session, "reconsidered_month") != month
     repository.set_state(session, "reconsidered_day", today)
     repository.set_state(session, "reconsidered_month", month)
-    made, _ = reconsider(session, svc, repository.waiting_types(session),
-                         trigger="new_period" if new_period else "new_day")
+    stats: dict = {}
+    trigger = "new_period" if new_period else "new_day"
+    made, waiting = reconsider(session, svc, repository.waiting_types(session), trigger=trigger, stats=stats)
+    if stats.get("rescored") or stats.get("reasons_updated"):
+        # A day's wait raises every waiting need's priority, which reorders the queues: the run is announced, so
+        # the priorities and waiting reasons a view shows are never changed silently.
+        svc.emit(session, f"waitlist-{today}", "assistance.waitlist.reconsidered", {
+            "day": today, "period": month, "trigger": trigger, "priorities_refreshed": stats.get("rescored", 0),
+            "wait_reasons_updated": stats.get("reasons_updated", 0), "matched": len(made), "waiting": len(waiting),
+            "reconsidered_at": now.isoformat()})
     return len(made)
 
 
@@ -723,11 +749,17 @@ def _close_referral(session: Session, svc: Services, referral: Referral, now: da
     _audit(session, actor, now, action + "_referral", "household", referral.household_id,
            {"referral_id": referral.id, "need_id": referral.need_id, "provider_id": referral.provider_id,
             "place_freed": freed, "reason": reason.get("code")}, before, referral.status)
+    told = {"code": reason.get("code", by), "en": reason.get("en", ""), "zh": reason.get("zh", "")}
+    if action == "decline":
+        svc.emit(session, referral.household_id, "assistance.referral.declined", {
+            **_referral_facts(referral), "reason": told, "place_freed": freed, "declined_at": now.isoformat()},
+            cause=cause)
+        return freed
     svc.emit(session, referral.household_id, "assistance.service.cancelled", {
         "referral_id": referral.id, "need_id": referral.need_id, "household_id": referral.household_id,
         "provider_id": referral.provider_id, "service_type": referral.service_type, "period": referral.period,
         "by": by, "status": referral.status, "place_freed": freed,
-        "reason": {"code": reason.get("code", by), "en": reason.get("en", ""), "zh": reason.get("zh", "")},
+        "reason": told,
         "cancelled_at": now.isoformat()}, cause=cause)
     return freed
 
@@ -743,7 +775,15 @@ def accept_referral(session: Session, svc: Services, actor: Principal, referral_
     need.status, need.updated_at = "in_service", now
     _audit(session, actor, now, "accept_referral", "household", referral.household_id,
            {"referral_id": referral.id, "provider_id": referral.provider_id}, before, referral.status)
+    svc.emit(session, referral.household_id, "assistance.referral.accepted",
+             {**_referral_facts(referral), "accepted_at": now.isoformat()})
     return referral
+
+
+def _referral_facts(referral: Referral) -> dict:
+    return {"referral_id": referral.id, "need_id": referral.need_id, "household_id": referral.household_id,
+            "division_code": referral.division_code, "provider_id": referral.provider_id,
+            "service_type": referral.service_type, "period": referral.period}
 
 
 def decline_referral(session: Session, svc: Services, actor: Principal, referral_id: str, *, reason: str) -> Referral:
@@ -752,7 +792,8 @@ def decline_referral(session: Session, svc: Services, actor: Principal, referral
     referral = _provider_referral(session, actor, referral_id, "decline_referral")
     now = svc.clock.now()
     _close_referral(session, svc, referral, now, "decline", actor=actor, by="provider",
-                    reason={"code": "declined_by_provider", "en": reason, "zh": reason})
+                    reason={"code": "declined_by_provider", "en": f"The provider declined the referral: {reason}",
+                            "zh": f"服务方拒绝该转介：{reason}"})
     need = repository.get_need(session, referral.need_id)
     need.status, need.updated_at = "waiting", now
     need.wait_reason = need.wait_code = need.wait_signature = None
@@ -841,7 +882,7 @@ def register_provider(session: Session, svc: Services, actor: Principal, *, prov
     repository.lock_matching(session)
     if repository.get_provider(session, provider_id) is not None:
         raise Conflict("provider_exists", f"A provider with id {provider_id} is already registered.",
-                       f"服务方编号{provider_id}已登记。")
+                       "该服务方编号已登记。")
     now = svc.clock.now()
     owner = actor.area if actor.role != "admin" else _common_prefix(areas)
     provider = Provider(id=provider_id, name=name, kind=kind, owner_area=owner, areas=sorted(set(areas)),
@@ -856,8 +897,21 @@ def register_provider(session: Session, svc: Services, actor: Principal, *, prov
     _audit(session, actor, now, "register_provider", "provider", provider_id,
            {"areas": provider.areas, "services": [o.__dict__ for o in services], "constraints": constraints},
            None, "active")
+    svc.emit(session, provider_id, "assistance.provider.registered", {
+        "provider_id": provider_id, "name": name, "kind": kind, "owner_area": owner, "areas": provider.areas,
+        "constraints": constraints, "services": _services_data(session, provider_id),
+        "registered_by": actor.subject, "registered_at": now.isoformat()})
     reconsider(session, svc, {o.service_type for o in services}, trigger="provider_registered", areas=provider.areas)
     return provider
+
+
+def _service_data(service: ProviderService) -> dict:
+    return {"service_type": service.service_type, "capacity_per_period": service.capacity_per_period,
+            "period_kind": service.period_kind, "unit_cost_yuan": float(service.unit_cost_yuan)}
+
+
+def _services_data(session: Session, provider_id: str) -> list[dict]:
+    return [_service_data(s) for s in repository.services_of(session, provider_id)]
 
 
 def _managed_provider(session: Session, actor: Principal, provider_id: str, action: str) -> Provider:
@@ -875,9 +929,7 @@ def set_service(session: Session, svc: Services, actor: Principal, provider_id: 
     provider = _managed_provider(session, actor, provider_id, "update_provider")
     now = svc.clock.now()
     service = repository.get_service(session, provider_id, offer.service_type)
-    before = None if service is None else {"capacity_per_period": service.capacity_per_period,
-                                           "period_kind": service.period_kind,
-                                           "unit_cost_yuan": str(service.unit_cost_yuan)}
+    before = None if service is None else _service_data(service)
     if service is None:
         service = ProviderService(provider_id=provider_id, service_type=offer.service_type)
         session.add(service)
@@ -889,6 +941,10 @@ def set_service(session: Session, svc: Services, actor: Principal, provider_id: 
            {"service_type": offer.service_type, "before": before,
             "after": {"capacity_per_period": offer.capacity_per_period, "period_kind": offer.period_kind,
                       "unit_cost_yuan": str(offer.unit_cost_yuan)}})
+    svc.emit(session, provider_id, "assistance.provider.updated", {
+        "provider_id": provider_id, "owner_area": provider.owner_area, "service_type": offer.service_type,
+        "before": before, "after": _service_data(service), "services": _services_data(session, provider_id),
+        "updated_by": actor.subject, "updated_at": now.isoformat()})
     if provider.active:
         reconsider(session, svc, {offer.service_type}, trigger="capacity_changed", areas=provider.areas)
     return provider
@@ -896,7 +952,12 @@ def set_service(session: Session, svc: Services, actor: Principal, provider_id: 
 
 def set_provider_status(session: Session, svc: Services, actor: Principal, provider_id: str, *, active: bool,
                         reason: str) -> Provider:
-    """Suspends a provider (no new referrals; those under way stand) or re-activates it (its places are offered)."""
+    """Suspends a provider or re-activates it (its places are offered to the waitlist).
+
+    A suspended provider cannot serve the households sent to it: its open referrals (referred or accepted) are
+    cancelled, and their needs wait again and are matched with the whole waitlist, highest priority first, to the
+    places other providers have left (or stay on the waitlist with the reason).
+    """
     repository.lock_matching(session)
     provider = _managed_provider(session, actor, provider_id, "update_provider")
     if provider.active == active:
@@ -907,8 +968,26 @@ def set_provider_status(session: Session, svc: Services, actor: Principal, provi
     _audit(session, actor, now, "activate_provider" if active else "suspend_provider", "provider", provider_id,
            {"reason": reason}, before, "active" if active else "suspended")
     if active:
+        svc.emit(session, provider_id, "assistance.provider.reactivated", {
+            "provider_id": provider_id, "owner_area": provider.owner_area, "reason": reason,
+            "reactivated_by": actor.subject, "reactivated_at": now.isoformat()})
         reconsider(session, svc, {s.service_type for s in repository.services_of(session, provider_id)},
                    trigger="provider_activated", areas=provider.areas)
+        return provider
+    cancelled = repository.open_referrals_of_provider(session, provider_id)
+    why = {"code": "provider_suspended", "en": f"The provider {provider.name} was suspended: {reason}",
+           "zh": f"服务方{provider.name}已暂停服务：{reason}"}
+    svc.emit(session, provider_id, "assistance.provider.suspended", {
+        "provider_id": provider_id, "owner_area": provider.owner_area, "reason": reason,
+        "cancelled_referrals": [r.id for r in cancelled], "suspended_by": actor.subject,
+        "suspended_at": now.isoformat()})
+    for referral in cancelled:
+        _close_referral(session, svc, referral, now, "cancel", actor=actor, by="provider_suspended", reason=why)
+        need = repository.get_need(session, referral.need_id)
+        need.status, need.updated_at = "waiting", now
+        need.wait_reason = need.wait_code = need.wait_signature = None
+    session.flush()
+    reconsider(session, svc, {r.service_type for r in cancelled}, trigger="provider_suspended")
     return provider
 
 
@@ -985,4 +1064,204 @@ def resolve_complaint(session: Session, svc: Services, actor: Principal, feedbac
         "resolved", resolution, actor.subject, now
     _audit(session, actor, now, "resolve_complaint", "provider", feedback.provider_id,
            {"feedback_id": feedback.id, "referral_id": referral.id}, "open", "resolved")
+    svc.emit(session, referral.household_id, "assistance.feedback.resolved", {
+        "feedback_id": feedback.id, "referral_id": referral.id, "household_id": referral.household_id,
+        "provider_id": referral.provider_id, "service_type": referral.service_type, "resolution": resolution,
+        "resolved_by": actor.subject, "resolved_at": now.isoformat()})
     return feedback
+
+
+# -- exit taper (gradual_exit's observation periods) ---------------------------------------------------------------
+
+# The programmes whose monthly cash a gradual-exit observation tapers, and the benefit kind of each.
+TAPERED_KINDS = {programme: kind for kind, (programme, _en, _zh) in BENEFIT_KINDS.items()
+                 if FREQUENCY[kind] == "monthly"}
+
+
+def _schedule_of(taper: Taper) -> tuple:
+    return parse_schedule(taper.schedule)
+
+
+def _taper_data(taper: Taper, benefit: Benefit | None, entitled: taper_rules.Entitlement, *, change: str,
+                effective_from: date, previous: Decimal | None, reason_code: str, reason_en: str, reason_zh: str,
+                now: datetime) -> dict:
+    full = benefit.amount_yuan if benefit is not None else Decimal(0)
+    data = {"household_id": taper.household_id, "programme": taper.programme, "observation_id": taper.observation_id,
+            "participation_id": taper.participation_id, "change": change, "taper_status": taper.status,
+            "month": entitled.month, "share": float(entitled.share), "effective_from": effective_from.isoformat(),
+            "started_on": taper.started_on.isoformat(), "ends_on": taper.ends_on.isoformat(),
+            "schedule": [m.as_dict() | {"amount_yuan": float(m.amount_yuan)}
+                         for m in taper_rules.plan(full, taper.started_on, _schedule_of(taper))],
+            "rule_version": taper.end_rule_version if change in ("reverted", "observation_completed")
+            and taper.end_rule_version else taper.rule_version,
+            "reason": {"code": reason_code, "en": reason_en, "zh": reason_zh}, "adjusted_at": now.isoformat()}
+    if benefit is not None:
+        data.update(benefit_id=benefit.id, kind=benefit.kind, currency="CNY",
+                    full_amount_yuan=float(benefit.amount_yuan), amount_yuan=float(entitled.amount_yuan))
+        if previous is not None:
+            data["previous_amount_yuan"] = float(previous)
+    return data
+
+
+def _apply_taper(session: Session, svc: Services, taper: Taper, now: datetime, *, change: str, on: date,
+                 benefit: Benefit | None = None, cause: Event | None = None) -> None:
+    """Sets the share of the programme's monthly benefit for the observation month of day ``on``; records and announces it.
+
+    ``on`` is today, or the first day of a month the timer catches up on (a clock that moved several months).
+    """
+    if benefit is None:
+        benefit = repository.paying_benefit(session, taper.household_id, TAPERED_KINDS[taper.programme])
+    reverted = taper.status == "reverted"
+    full = benefit.amount_yuan if benefit is not None else Decimal(0)
+    entitled = taper_rules.entitlement(taper.programme, full, taper.started_on, _schedule_of(taper), on,
+                                       rule_version=taper.end_rule_version if reverted else taper.rule_version,
+                                       reverted=reverted)
+    if not reverted:
+        taper.current_month = max(taper.current_month, entitled.month)
+    taper.updated_at = now
+    previous = None
+    en, zh = entitled.en, entitled.zh
+    if reverted:
+        why = taper.end_reasons or []
+        en = " ".join([en, *(r["en"] for r in why)])
+        zh = "".join([zh, *(r["zh"] for r in why)])
+    if benefit is not None:
+        previous = benefit.paid_amount_yuan if benefit.paid_amount_yuan is not None else benefit.amount_yuan
+        benefit.paid_share, benefit.paid_amount_yuan = entitled.share, entitled.amount_yuan
+        benefit.observation_id = taper.observation_id
+        session.add(TaperMonthRow(observation_id=taper.observation_id,
+                                  household_id=taper.household_id, benefit_id=benefit.id, month=entitled.month,
+                                  share=entitled.share, full_amount_yuan=benefit.amount_yuan,
+                                  amount_yuan=entitled.amount_yuan, effective_from=on, change=change,
+                                  explanation_en=en, explanation_zh=zh, recorded_at=now))
+    _audit(session, audit.SYSTEM, now, "taper_" + change, "household", taper.household_id,
+           {"observation_id": taper.observation_id, "programme": taper.programme, "month": entitled.month,
+            "share": str(entitled.share), "benefit_id": benefit.id if benefit else None,
+            "amount_yuan": str(entitled.amount_yuan) if benefit else None})
+    code = "observation_reverted" if reverted else "exit_taper"
+    svc.emit(session, taper.household_id, "assistance.benefit.adjusted", _taper_data(
+        taper, benefit, entitled, change=change, effective_from=on, previous=previous, reason_code=code,
+        reason_en=en, reason_zh=zh, now=now), cause=cause)
+
+
+def on_observation_started(session: Session, event: Event, svc: Services) -> Taper | None:
+    """A gradual-exit observation started for one programme: its monthly cash is paid by the support schedule."""
+    d = event.data
+    if d["programme"] not in TAPERED_KINDS:  # no monthly cash to taper (monitoring, near_dibao, ...)
+        return None
+    if repository.get_taper(session, d["observation_id"]) is not None:  # a replay
+        return None
+    now = svc.clock.now()
+    started_at = _time(d["started_at"])
+    if any(e.programme == d["programme"] for e in repository.exits_after(session, d["household_id"], started_at)):
+        return None  # the exit it led to arrived first (another topic): the benefit is stopped already
+    h = repository.get_household(session, d["household_id"], for_update=True)  # benefits change under this lock
+    try:
+        schedule = parse_schedule(d["support_schedule"])
+    except ValueError as bad:
+        raise InvalidInput("support_schedule", "payable_schedule", str(bad), "渐退发放比例无法执行") from None
+    taper = Taper(observation_id=d["observation_id"], participation_id=d["participation_id"],
+                  household_id=d["household_id"], programme=d["programme"], division_code=d["division_code"],
+                  status="observing", started_at=started_at, started_on=local_date(started_at),
+                  ends_on=date.fromisoformat(d["ends_on"]),
+                  schedule=[{"month": e.month, "share": float(e.share)} for e in schedule],
+                  reasons=[{"code": r["code"], "en": r["en"], "zh": r["zh"]} for r in d["reasons"]],
+                  rule_version=d["rule_version"], current_month=0, received_at=now, updated_at=now)
+    session.add(taper)
+    session.flush()
+    known = h is not None
+    today = local_date(now)
+    reached = taper_rules.month_number(taper.started_on, today)
+    # Received late (a consumer that was down, a clock that moved): each month since the start is recorded.
+    _apply_taper(session, svc, taper, now, change="observation_started",
+                 on=taper.started_on if reached > 1 else today, cause=event)
+    for number in range(2, reached + 1):
+        _apply_taper(session, svc, taper, now, change="new_month",
+                     on=taper_rules.month_starts_on(taper.started_on, number), cause=event)
+    if not known:  # enrolled here later: the benefit granted then is tapered from the start (_grant)
+        _audit(session, audit.SYSTEM, now, "taper_before_enrolment", "household", d["household_id"],
+               {"observation_id": taper.observation_id})
+    return taper
+
+
+def on_observation_reverted(session: Session, event: Event, svc: Services) -> Taper | None:
+    """The observation ended without an exit: the full amount is paid again, with gradual_exit's reasons."""
+    d = event.data
+    if d["programme"] not in TAPERED_KINDS:
+        return None
+    repository.get_household(session, d["household_id"], for_update=True)
+    taper = repository.get_taper(session, d["observation_id"], for_update=True)
+    if taper is None or taper.status in ("reverted", "exited"):  # unknown here, or a replay
+        return None
+    now = svc.clock.now()
+    taper.status, taper.ended_at = "reverted", _time(d["reverted_at"])
+    taper.end_reasons = [{"code": r["code"], "en": r["en"], "zh": r["zh"]} for r in d["reasons"]]
+    taper.end_rule_version = d["rule_version"]
+    _apply_taper(session, svc, taper, now, change="reverted", on=local_date(now), cause=event)
+    return taper
+
+
+def on_observation_completed(session: Session, event: Event, svc: Services) -> Taper | None:
+    """The observation is over and its exit goes to review: the schedule's last share is paid until the decision."""
+    d = event.data
+    if d["programme"] not in TAPERED_KINDS:
+        return None
+    repository.get_household(session, d["household_id"], for_update=True)
+    taper = repository.get_taper(session, d["observation_id"], for_update=True)
+    if taper is None or taper.status != "observing":
+        return None
+    now = svc.clock.now()
+    taper.status, taper.updated_at = "completed", now
+    taper.end_reasons = [{"code": r["code"], "en": r["en"], "zh": r["zh"]} for r in d["reasons"]]
+    taper.end_rule_version = d["rule_version"]
+    benefit = repository.paying_benefit(session, taper.household_id, TAPERED_KINDS[taper.programme])
+    full = benefit.amount_yuan if benefit is not None else Decimal(0)
+    entitled = taper_rules.entitlement(taper.programme, full, taper.started_on, _schedule_of(taper),
+                                       local_date(now), rule_version=taper.rule_version)
+    name_en, name_zh = PROGRAMME_NAMES[taper.programme]
+    en = (f"The observation of {name_en} is over and the exit goes to the township review (gradual-exit rule set "
+          f"{d['rule_version']}); until the decision the benefit continues as scheduled. {entitled.en}")
+    zh = (f"{name_zh}渐退观察期已满，转入乡镇审核（渐退规则版本{d['rule_version']}）；作出决定前按渐退比例继续发放。"
+          f"{entitled.zh}")
+    _audit(session, audit.SYSTEM, now, "taper_observation_completed", "household", taper.household_id,
+           {"observation_id": taper.observation_id, "programme": taper.programme})
+    svc.emit(session, taper.household_id, "assistance.benefit.adjusted", _taper_data(
+        taper, benefit, entitled, change="observation_completed", effective_from=local_date(now), previous=None,
+        reason_code="observation_completed", reason_en=en, reason_zh=zh, now=now), cause=event)
+    return taper
+
+
+def advance_tapers(session: Session, svc: Services) -> int:
+    """Timer: every running taper that entered a new observation month is paid that month's share (each month passed,
+    when the clock moved several at once). Returns how many monthly entitlements were recorded."""
+    today = local_date(svc.clock.now())
+    recorded = 0
+    for observation_id in repository.running_tapers(session):
+        taper = repository.get_taper(session, observation_id)
+        month = taper_rules.month_number(taper.started_on, today)
+        if month <= taper.current_month:
+            continue
+        repository.get_household(session, taper.household_id, for_update=True)
+        taper = repository.get_taper(session, observation_id, for_update=True)
+        session.refresh(taper)
+        if taper.status not in repository.RUNNING_TAPER_STATES:
+            continue
+        now = svc.clock.now()
+        for number in range(taper.current_month + 1, month + 1):
+            _apply_taper(session, svc, taper, now, change="new_month",
+                         on=taper_rules.month_starts_on(taper.started_on, number))
+            recorded += 1
+    return recorded
+
+
+def end_tapers_on_exit(session: Session, household_id: str, programme: str, now: datetime, reason: dict,
+                       rule_version: str | None) -> list[Taper]:
+    """The household left the programme: its taper ends with the benefit (stopped by the exit, which is announced)."""
+    ended = []
+    while (taper := repository.running_taper(session, household_id, programme)) is not None:
+        taper.status, taper.ended_at, taper.updated_at = "exited", now, now
+        taper.end_reasons = [{"code": "programme_exited", "en": reason["en"], "zh": reason["zh"]}]
+        taper.end_rule_version = rule_version or taper.end_rule_version
+        ended.append(taper)
+        session.flush()
+    return ended

@@ -7,6 +7,7 @@ from decimal import Decimal
 from shared.db import UtcDateTime
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -68,6 +69,8 @@ class ProgrammeExit(Base):
     """Every gradual_exit.household.exited received, kept even for a household not (yet) known here."""
 
     __tablename__ = "programme_exits"
+    __table_args__ = {"info": {"event_exempt": "gradual_exit's exits as received (kept for a later enrolment); "
+                                               "what they change here is announced when applied"}}
 
     exit_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     household_id: Mapped[str] = mapped_column(String(64), index=True)
@@ -196,6 +199,58 @@ class Benefit(Base):
     granted_at: Mapped[datetime] = mapped_column(UtcDateTime)
     stopped_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     stop_reason: Mapped[dict | None] = mapped_column(JSON)
+    # During a gradual-exit observation only a share of the amount is paid (domain/taper.py): what is paid this month.
+    paid_share: Mapped[Decimal | None] = mapped_column(Numeric(5, 4))  # None: no taper, the full amount
+    paid_amount_yuan: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    observation_id: Mapped[str | None] = mapped_column(String(64))  # the taper applied (kept after a revert)
+
+
+class Taper(Base):
+    """One gradual_exit observation of a cash programme: the support schedule that tapers its monthly benefit."""
+
+    __tablename__ = "tapers"
+
+    observation_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    participation_id: Mapped[str] = mapped_column(String(64))
+    household_id: Mapped[str] = mapped_column(String(64), index=True)
+    programme: Mapped[str] = mapped_column(String(20))
+    division_code: Mapped[str] = mapped_column(String(12))
+    status: Mapped[str] = mapped_column(String(20))  # observing, completed (exit under review), reverted, exited
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    started_on: Mapped[date] = mapped_column(Date)  # China Standard Time: month 1 starts that day
+    ends_on: Mapped[date] = mapped_column(Date)
+    schedule: Mapped[list] = mapped_column(JSON)  # [{month, share}] as gradual_exit sent it
+    reasons: Mapped[list] = mapped_column(JSON)  # why the observation started (gradual_exit's reasons, en/zh)
+    rule_version: Mapped[str] = mapped_column(String(80))  # gradual_exit's rule set
+    current_month: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # last month paid
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    end_reasons: Mapped[list | None] = mapped_column(JSON)
+    end_rule_version: Mapped[str | None] = mapped_column(String(80))
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class TaperMonth(Base):
+    """The monthly entitlement of a tapered benefit: one row per observation month reached, per change within it."""
+
+    __tablename__ = "taper_months"
+    __table_args__ = (Index("ix_taper_months_observation", "observation_id", "month"),)
+
+    # a sequence: rows recorded by one transaction (a revert right after a month's row) keep their order
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True,
+                                    autoincrement=True)
+    observation_id: Mapped[str] = mapped_column(ForeignKey("tapers.observation_id"))
+    household_id: Mapped[str] = mapped_column(String(64), index=True)
+    benefit_id: Mapped[str | None] = mapped_column(String(64))
+    month: Mapped[int]  # 0: not tapered (restored in full)
+    share: Mapped[Decimal] = mapped_column(Numeric(5, 4))
+    full_amount_yuan: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    amount_yuan: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    effective_from: Mapped[date] = mapped_column(Date)
+    change: Mapped[str] = mapped_column(String(30))
+    explanation_en: Mapped[str] = mapped_column(Text)
+    explanation_zh: Mapped[str] = mapped_column(Text)
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class Feedback(Base):
@@ -237,6 +292,7 @@ class ServiceState(Base):
     """Small pieces of service-wide state, e.g. the capacity period last reconsidered."""
 
     __tablename__ = "service_state"
+    __table_args__ = {"info": {"event_exempt": "the timers' last-run markers, no domain state"}}
 
     key: Mapped[str] = mapped_column(String(60), primary_key=True)
     value: Mapped[str] = mapped_column(String(200))

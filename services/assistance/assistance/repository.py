@@ -22,6 +22,8 @@ from assistance.models import (
     ProviderService,
     Referral,
     ServiceState,
+    Taper,
+    TaperMonth,
 )
 
 OPEN_NEED_STATES = ("waiting", "referred", "in_service")
@@ -257,6 +259,13 @@ def open_referral_of_need(session: Session, need_id: str) -> Referral | None:
                                                   Referral.status.in_(OPEN_REFERRAL_STATES))).scalar_one_or_none()
 
 
+def open_referrals_of_provider(session: Session, provider_id: str) -> list[Referral]:
+    return list(session.execute(select(Referral).where(Referral.provider_id == provider_id,
+                                                       Referral.status.in_(OPEN_REFERRAL_STATES))
+                                .order_by(Referral.priority.desc(), Referral.matched_at, Referral.id)
+                                .with_for_update()).scalars())
+
+
 def referrals_of_provider(session: Session, provider_id: str, *, status: str | None, limit: int,
                           offset: int) -> tuple[list[Referral], int]:
     query = select(Referral).where(Referral.provider_id == provider_id)
@@ -288,6 +297,46 @@ def one_off_for_case(session: Session, household_id: str, kind: str, case_id: st
 def benefits_of_programme(session: Session, household_id: str, programme: str) -> list[Benefit]:
     return list(session.execute(select(Benefit).where(Benefit.household_id == household_id,
                                                       Benefit.programme == programme)).scalars())
+
+
+def paying_benefit(session: Session, household_id: str, kind: str) -> Benefit | None:
+    """The monthly benefit of this kind being paid now, if any."""
+    return session.execute(select(Benefit).where(Benefit.household_id == household_id, Benefit.kind == kind,
+                                                 Benefit.status == "active")
+                           .order_by(Benefit.granted_at.desc()).limit(1)).scalar_one_or_none()
+
+
+# -- exit tapers --------------------------------------------------------------------------------------------------
+
+RUNNING_TAPER_STATES = ("observing", "completed")
+
+
+def get_taper(session: Session, observation_id: str, *, for_update: bool = False) -> Taper | None:
+    query = select(Taper).where(Taper.observation_id == observation_id)
+    if for_update:
+        query = query.with_for_update()
+    return session.execute(query).scalar_one_or_none()
+
+
+def running_taper(session: Session, household_id: str, programme: str) -> Taper | None:
+    return session.execute(select(Taper).where(Taper.household_id == household_id, Taper.programme == programme,
+                                               Taper.status.in_(RUNNING_TAPER_STATES))
+                           .order_by(Taper.started_at.desc()).limit(1)).scalar_one_or_none()
+
+
+def running_tapers(session: Session) -> list[str]:
+    return list(session.execute(select(Taper.observation_id).where(Taper.status.in_(RUNNING_TAPER_STATES))
+                                .order_by(Taper.started_at, Taper.observation_id)).scalars())
+
+
+def tapers_of(session: Session, household_id: str) -> dict[str, Taper]:
+    return {t.observation_id: t for t in session.execute(select(Taper).where(Taper.household_id == household_id))
+            .scalars()}
+
+
+def taper_months_of(session: Session, household_id: str) -> list[TaperMonth]:
+    return list(session.execute(select(TaperMonth).where(TaperMonth.household_id == household_id)
+                                .order_by(TaperMonth.id)).scalars())
 
 
 def feedback_of_referral(session: Session, referral_id: str) -> list[Feedback]:

@@ -1,4 +1,5 @@
-"""assistance's timers: on a new day refresh waiting priorities, on a new period offer the renewed places to the waitlist."""
+"""assistance's timers: on a new day refresh waiting priorities, on a new period offer the renewed places to the
+waitlist; on a new observation month pay the exit taper's share."""
 from __future__ import annotations
 
 from prometheus_client import Gauge
@@ -6,10 +7,12 @@ from sqlalchemy import func, select
 
 from assistance import handlers
 from assistance.models import Need
+from shared.emits import emits
 
 WAITING_NEEDS = Gauge("assistance_waiting_needs", "Needs waiting for a provider's place")
 
 
+@emits("assistance.waitlist.reconsidered", "assistance.service.matched", "assistance.service.waitlisted")
 def reconsider_daily(runtime) -> int:
     svc: handlers.Services = runtime.services
     with runtime.session_factory() as session, session.begin():
@@ -17,3 +20,10 @@ def reconsider_daily(runtime) -> int:
         WAITING_NEEDS.set(session.execute(select(func.count()).select_from(Need)
                                           .where(Need.status == "waiting")).scalar_one())
     return matched
+
+
+@emits("assistance.benefit.adjusted")
+def taper_months(runtime) -> int:
+    svc: handlers.Services = runtime.services
+    with runtime.session_factory() as session, session.begin():
+        return handlers.advance_tapers(session, svc)

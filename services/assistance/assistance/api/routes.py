@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Annotated, Callable, TypeVar
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Header, Query, Request
 from sqlalchemy.orm import Session
 
 from assistance import handlers, repository
@@ -33,15 +33,20 @@ from assistance.api.schemas import (
     ServiceIn,
     ServiceRead,
     ServiceType,
+    TaperMonthPaid,
+    TaperMonthPlanned,
+    TaperRead,
     WaitlistPage,
 )
+from assistance.domain import taper as taper_rules
 from assistance.domain.periods import period_key
 from assistance.domain.quality import feedback_code, summarise
 from assistance.domain.referrals import allowed_actions
 from assistance.domain.rules import local_date
-from assistance.models import Benefit, Feedback, Household, Need, Provider, Referral, audit_log
+from assistance.models import Benefit, Feedback, Household, Need, Provider, Referral, Taper, TaperMonth, audit_log
 from shared import audit, unit_of_work
 from shared.auth import STAFF_ROLES, CurrentPrincipal, Principal, require_area, require_role
+from shared.emits import route_emits
 
 T = TypeVar("T")
 
@@ -54,6 +59,20 @@ ERRORS = {401: {"description": "No or an invalid token"},
           404: {"description": "No such record in your area"},
           409: {"description": "Not allowed in the record's current state; the answer names the rule"},
           422: {"description": "A field breaks a rule; the error names the field and the rule"}}
+
+
+MATCHING = ("assistance.service.matched", "assistance.service.waitlisted")
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200,
+                                              description="a retry with the same key returns the first answer")]
+REPLAY = {409: {"description": "Not allowed in the record's current state, or an Idempotency-Key reused with "
+                               "another body; the answer names the rule"}}
+
+
+def idempotent(request: Request, scope: str, key: str | None, body, status: int,
+               work: Callable[[Session], object]):
+    """A creating request in one transaction: a retry with the same Idempotency-Key returns the first answer."""
+    return unit_of_work.idempotent(request.app.state.runtime, scope, key, body.model_dump(mode="json"), status,
+                                   lambda session: work(session).model_dump(mode="json"))
 
 
 def transaction(request: Request, work: Callable[[Session], T]) -> T:
@@ -104,22 +123,51 @@ def referral_read(session: Session, svc: handlers.Services, r: Referral) -> Refe
                                   for f in repository.feedback_of_referral(session, r.id)])
 
 
-def benefit_read(b: Benefit) -> BenefitRead:
+def taper_read(t: Taper, b: Benefit, months: list[TaperMonth]) -> TaperRead:
+    schedule = taper_rules.parse_schedule(t.schedule)
+    paid = [m for m in months if m.observation_id == t.observation_id and m.benefit_id == b.id]
+    if paid:
+        reason_en, reason_zh = paid[-1].explanation_en, paid[-1].explanation_zh
+    else:  # not paid under it (yet): what it would pay today
+        now = taper_rules.entitlement(t.programme, b.amount_yuan, t.started_on, schedule, t.updated_at,
+                                      rule_version=t.rule_version, reverted=t.status == "reverted")
+        reason_en, reason_zh = now.en, now.zh
+    return TaperRead(
+        observation_id=t.observation_id, status=t.status, started_on=t.started_on, ends_on=t.ends_on,
+        rule_version=t.rule_version, current_month=t.current_month,
+        schedule=[TaperMonthPlanned(month=m.month, starts_on=m.starts_on, ends_on=m.ends_on, share=float(m.share),
+                                    amount_yuan=m.amount_yuan)
+                  for m in taper_rules.plan(b.amount_yuan, t.started_on, schedule)],
+        months=[TaperMonthPaid(month=m.month, share=float(m.share), full_amount_yuan=m.full_amount_yuan,
+                               amount_yuan=m.amount_yuan, effective_from=m.effective_from, change=m.change,
+                               explanation_en=m.explanation_en, explanation_zh=m.explanation_zh,
+                               recorded_at=m.recorded_at) for m in paid],
+        reason_en=reason_en, reason_zh=reason_zh, observation_reasons=list(t.reasons), end_reasons=t.end_reasons,
+        end_rule_version=t.end_rule_version)
+
+
+def benefit_read(b: Benefit, tapers: dict[str, Taper] | None = None,
+                 months: list[TaperMonth] | None = None) -> BenefitRead:
+    taper = (tapers or {}).get(b.observation_id) if b.observation_id else None
     return BenefitRead(benefit_id=b.id, programme=b.programme, kind=b.kind, status=b.status, amount_yuan=b.amount_yuan,
                        frequency=b.frequency, effective_from=b.effective_from, rule_version=b.rule_version,
                        calculation=dict(b.calculation), explanation_en=b.explanation_en,
                        explanation_zh=b.explanation_zh, granted_at=b.granted_at, stopped_at=b.stopped_at,
-                       stop_reason=b.stop_reason)
+                       stop_reason=b.stop_reason,
+                       paid_share=float(b.paid_share) if b.paid_share is not None else 1.0,
+                       paid_amount_yuan=b.paid_amount_yuan if b.paid_amount_yuan is not None else b.amount_yuan,
+                       taper=taper_read(taper, b, months or []) if taper is not None else None)
 
 
 def household_detail(session: Session, svc: handlers.Services, h: Household) -> HouseholdDetail:
     needs = repository.needs_of(session, h.id)
+    tapers, months = repository.tapers_of(session, h.id), repository.taper_months_of(session, h.id)
     positions = repository.queue_positions(session, [n.id for n in needs if n.status == "waiting"])
     return HouseholdDetail(
         **household_read(h).model_dump(),
         needs=[need_read(n, positions) for n in needs],
         referrals=[referral_read(session, svc, r) for r in repository.referrals_of_household(session, h.id)],
-        benefits=[benefit_read(b) for b in repository.benefits_of(session, h.id)],
+        benefits=[benefit_read(b, tapers, months) for b in repository.benefits_of(session, h.id)],
         assessments=[{"assessment_id": a.id, "assessed_at": a.assessed_at, "assessed_by": a.assessed_by,
                       "rule_version": a.rule_version, "changes": a.changes}
                      for a in repository.assessments_of(session, h.id)])
@@ -147,6 +195,15 @@ def partner_read(session: Session, r: Referral) -> PartnerReferralRead:
                                status=r.status, allowed_actions=[a for a in allowed_actions(r.status) if a != "cancel"],
                                note=need.note if need else None, matched_at=r.matched_at, accepted_at=r.accepted_at,
                                delivered_at=r.delivered_at)
+
+
+def _snapshot(session: Session) -> None:
+    """One view from several reads sees one state: a benefit stopped by an exit is never shown with its taper running.
+
+    PostgreSQL's default (read committed) lets each query see a commit that landed between them.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
 
 
 def _household(session: Session, principal: Principal, household_id: str) -> Household:
@@ -180,7 +237,7 @@ def list_households(request: Request, principal: CurrentPrincipal,
                     division_code: Annotated[str | None, Query(pattern=r"^[0-9]{2,12}$")] = None,
                     programme: Programme | None = None,
                     status: Annotated[str | None, Query(pattern=r"^(active|exited)$")] = None,
-                    limit: Annotated[int, Query(ge=1, le=200)] = 50, offset: Annotated[int, Query(ge=0)] = 0):
+                    limit: Annotated[int, Query(ge=1, le=200)] = 50, offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0):
     _staff(principal, "reading households")
     with request.app.state.runtime.session_factory() as session:
         rows, total = repository.list_households(session, area=principal.area, division_prefix=division_code,
@@ -193,6 +250,7 @@ def list_households(request: Request, principal: CurrentPrincipal,
 def get_household(household_id: str, request: Request, principal: CurrentPrincipal):
     _staff(principal, "reading households")
     with request.app.state.runtime.session_factory() as session:
+        _snapshot(session)
         return household_detail(session, _svc(request), _household(session, principal, household_id))
 
 
@@ -204,9 +262,13 @@ def household_audit(household_id: str, request: Request, principal: CurrentPrinc
         return audit.trail(session, audit_log, "household", household_id)
 
 
-@router.post("/households/{household_id}/needs-assessment", response_model=HouseholdDetail, responses=ERRORS,
-             summary="Record a needs assessment: facts, needs added or cancelled; priorities and cash follow 需求评估")
-def assess_needs(household_id: str, body: NeedsAssessmentCreate, request: Request, principal: CurrentPrincipal):
+@router.post("/households/{household_id}/needs-assessment", response_model=HouseholdDetail,
+             responses={**ERRORS, **REPLAY},
+             summary="Record a needs assessment: facts, needs added or cancelled; priorities and cash follow 需求评估",
+             openapi_extra=route_emits("assistance.needs.assessed", "assistance.benefit.granted",
+                                       "assistance.benefit.adjusted", "assistance.service.cancelled", *MATCHING))
+def assess_needs(household_id: str, body: NeedsAssessmentCreate, request: Request, principal: CurrentPrincipal,
+                 idempotency_key: IdempotencyKey = None):
     data = handlers.NeedsAssessmentInput(
         per_capita_monthly_income_yuan=body.per_capita_monthly_income_yuan, member_count=body.member_count,
         scores=dict(body.scores) if body.scores else None, sudden_hardship=body.sudden_hardship,
@@ -216,14 +278,15 @@ def assess_needs(household_id: str, body: NeedsAssessmentCreate, request: Reques
     def work(session: Session) -> HouseholdDetail:
         h, _assessment = handlers.assess_needs(session, _svc(request), principal, household_id, data)
         return household_detail(session, _svc(request), h)
-    return transaction(request, work)
+    return idempotent(request, f"POST needs-assessment {unit_of_work.caller_scope(principal)} {household_id}",
+                      idempotency_key, body, 200, work)
 
 
 @router.get("/waitlist", response_model=WaitlistPage, responses=ERRORS,
             summary="Needs waiting for a place, highest priority first, each with why 待匹配名单")
 def waitlist(request: Request, principal: CurrentPrincipal, service_type: ServiceType | None = None,
              division_code: Annotated[str | None, Query(pattern=r"^[0-9]{2,12}$")] = None,
-             limit: Annotated[int, Query(ge=1, le=200)] = 50, offset: Annotated[int, Query(ge=0)] = 0):
+             limit: Annotated[int, Query(ge=1, le=200)] = 50, offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0):
     _staff(principal, "reading the waitlist")
     with request.app.state.runtime.session_factory() as session:
         rows, total = repository.waitlist(session, area=principal.area, service_type=service_type,
@@ -235,7 +298,8 @@ def waitlist(request: Request, principal: CurrentPrincipal, service_type: Servic
 # --- referrals (staff) -------------------------------------------------------------------------------------------
 
 @router.post("/referrals/{referral_id}/cancellation", response_model=ReferralRead, responses=ERRORS,
-             summary="Withdraw a referral; the place is given back 撤回转介")
+             summary="Withdraw a referral; the place is given back 撤回转介",
+             openapi_extra=route_emits("assistance.service.cancelled", *MATCHING))
 def cancel_referral(referral_id: str, body: CancellationIn, request: Request, principal: CurrentPrincipal):
     def work(session: Session) -> ReferralRead:
         referral = handlers.cancel_referral(session, _svc(request), principal, referral_id, reason=body.reason,
@@ -244,16 +308,19 @@ def cancel_referral(referral_id: str, body: CancellationIn, request: Request, pr
     return transaction(request, work)
 
 
-@router.post("/referrals/{referral_id}/feedback", response_model=FeedbackRead, status_code=201, responses=ERRORS,
-             summary="A caseworker rates a service (1-5), optionally as a complaint 工作人员评价")
-def caseworker_feedback(referral_id: str, body: FeedbackIn, request: Request, principal: CurrentPrincipal):
-    return transaction(request, lambda session: feedback_read(handlers.caseworker_feedback(
-        session, _svc(request), principal, referral_id, rating=body.rating, complaint=body.complaint,
-        comment=body.comment)))
+@router.post("/referrals/{referral_id}/feedback", response_model=FeedbackRead, status_code=201,
+             responses={**ERRORS, **REPLAY}, summary="A caseworker rates a service (1-5), optionally as a complaint 工作人员评价",
+             openapi_extra=route_emits("assistance.feedback.recorded"))
+def caseworker_feedback(referral_id: str, body: FeedbackIn, request: Request, principal: CurrentPrincipal,
+                        idempotency_key: IdempotencyKey = None):
+    return idempotent(request, f"POST feedback {unit_of_work.caller_scope(principal)} {referral_id}", idempotency_key,
+                      body, 201, lambda session: feedback_read(handlers.caseworker_feedback(
+                          session, _svc(request), principal, referral_id, rating=body.rating,
+                          complaint=body.complaint, comment=body.comment)))
 
 
 @router.post("/feedback/{feedback_id}/resolution", response_model=FeedbackRead, responses=ERRORS,
-             summary="Resolve a complaint 投诉处理")
+             summary="Resolve a complaint 投诉处理", openapi_extra=route_emits("assistance.feedback.resolved"))
 def resolve_complaint(feedback_id: str, body: ComplaintResolutionIn, request: Request, principal: CurrentPrincipal):
     return transaction(request, lambda session: feedback_read(handlers.resolve_complaint(
         session, _svc(request), principal, feedback_id, resolution=body.resolution)))
@@ -265,7 +332,7 @@ def resolve_complaint(feedback_id: str, body: ComplaintResolutionIn, request: Re
             summary="Providers serving your area: departments and purchased services 服务方目录")
 def list_providers(request: Request, principal: CurrentPrincipal, service_type: ServiceType | None = None,
                    active: bool | None = None, limit: Annotated[int, Query(ge=1, le=200)] = 50,
-                   offset: Annotated[int, Query(ge=0)] = 0):
+                   offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0):
     _staff(principal, "reading providers")
     with request.app.state.runtime.session_factory() as session:
         rows, total = repository.list_providers(session, area=principal.area, service_type=service_type,
@@ -274,9 +341,11 @@ def list_providers(request: Request, principal: CurrentPrincipal, service_type: 
                             offset=offset)
 
 
-@router.post("/providers", response_model=ProviderRead, status_code=201, responses=ERRORS,
-             summary="Register a provider with its services, places per period and unit cost 登记服务方")
-def register_provider(body: ProviderCreate, request: Request, principal: CurrentPrincipal):
+@router.post("/providers", response_model=ProviderRead, status_code=201, responses={**ERRORS, **REPLAY},
+             summary="Register a provider with its services, places per period and unit cost 登记服务方",
+             openapi_extra=route_emits("assistance.provider.registered", *MATCHING))
+def register_provider(body: ProviderCreate, request: Request, principal: CurrentPrincipal,
+                      idempotency_key: IdempotencyKey = None):
     services = [handlers.ServiceOffer(s.service_type, s.capacity_per_period, s.period_kind, s.unit_cost_yuan)
                 for s in body.services]
     constraints = body.constraints.model_dump()
@@ -287,7 +356,8 @@ def register_provider(body: ProviderCreate, request: Request, principal: Current
                                               name=body.name, kind=body.kind, areas=body.areas,
                                               constraints=constraints, services=services)
         return provider_read(session, _svc(request), provider)
-    return transaction(request, work)
+    return idempotent(request, f"POST providers {unit_of_work.caller_scope(principal)}", idempotency_key, body, 201,
+                      work)
 
 
 @router.get("/providers/{provider_id}", response_model=ProviderRead, responses=ERRORS, summary="One provider 服务方详情")
@@ -297,7 +367,8 @@ def get_provider(provider_id: str, request: Request, principal: CurrentPrincipal
 
 
 @router.put("/providers/{provider_id}/services/{service_type}", response_model=ProviderRead, responses=ERRORS,
-            summary="Add or change a service: places per period, period, unit cost; new places go to the waitlist 设置服务容量")
+            summary="Add or change a service: places per period, period, unit cost; new places go to the waitlist 设置服务容量",
+            openapi_extra=route_emits("assistance.provider.updated", *MATCHING))
 def set_service(provider_id: str, service_type: ServiceType, body: ServiceIn, request: Request,
                 principal: CurrentPrincipal):
     offer = handlers.ServiceOffer(service_type, body.capacity_per_period, body.period_kind, body.unit_cost_yuan)
@@ -306,7 +377,9 @@ def set_service(provider_id: str, service_type: ServiceType, body: ServiceIn, re
 
 
 @router.post("/providers/{provider_id}/status", response_model=ProviderRead, responses=ERRORS,
-             summary="Suspend or re-activate a provider 暂停或恢复服务方")
+             summary="Suspend (its open referrals are cancelled and matched again) or re-activate a provider 暂停或恢复服务方",
+             openapi_extra=route_emits("assistance.provider.suspended", "assistance.provider.reactivated",
+                                       "assistance.service.cancelled", *MATCHING))
 def set_provider_status(provider_id: str, body: ProviderStatusIn, request: Request, principal: CurrentPrincipal):
     return transaction(request, lambda session: provider_read(session, _svc(request), handlers.set_provider_status(
         session, _svc(request), principal, provider_id, active=body.active, reason=body.reason)))
@@ -348,7 +421,7 @@ def _own_provider(principal: Principal) -> str:
              summary="Referrals to your organisation 本机构的转介单")
 def partner_referrals(request: Request, principal: CurrentPrincipal,
                       status: Annotated[str | None, Query(pattern=r"^(referred|accepted|delivered|declined|cancelled)$")] = None,
-                      limit: Annotated[int, Query(ge=1, le=200)] = 50, offset: Annotated[int, Query(ge=0)] = 0):
+                      limit: Annotated[int, Query(ge=1, le=200)] = 50, offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0):
     provider_id = _own_provider(principal)
     with request.app.state.runtime.session_factory() as session:
         rows, total = repository.referrals_of_provider(session, provider_id, status=status, limit=limit, offset=offset)
@@ -357,21 +430,22 @@ def partner_referrals(request: Request, principal: CurrentPrincipal,
 
 
 @partner.post("/referrals/{referral_id}/acceptance", response_model=PartnerReferralRead, responses=ERRORS,
-              summary="Accept a referral 接单")
+              summary="Accept a referral 接单", openapi_extra=route_emits("assistance.referral.accepted"))
 def accept(referral_id: str, request: Request, principal: CurrentPrincipal):
     return transaction(request, lambda session: partner_read(session, handlers.accept_referral(
         session, _svc(request), principal, referral_id)))
 
 
 @partner.post("/referrals/{referral_id}/decline", response_model=PartnerReferralRead, responses=ERRORS,
-              summary="Decline a referral; the place goes to the next household in line 拒绝转介")
+              summary="Decline a referral; the place goes to the next household in line 拒绝转介",
+              openapi_extra=route_emits("assistance.referral.declined", *MATCHING))
 def decline(referral_id: str, body: DeclineIn, request: Request, principal: CurrentPrincipal):
     return transaction(request, lambda session: partner_read(session, handlers.decline_referral(
         session, _svc(request), principal, referral_id, reason=body.reason)))
 
 
 @partner.post("/referrals/{referral_id}/delivery", response_model=PartnerReferralRead, responses=ERRORS,
-              summary="Confirm the service was delivered 确认服务完成")
+              summary="Confirm the service was delivered 确认服务完成", openapi_extra=route_emits("assistance.service.delivered"))
 def deliver(referral_id: str, body: DeliveryIn, request: Request, principal: CurrentPrincipal):
     return transaction(request, lambda session: partner_read(session, handlers.confirm_delivery(
         session, _svc(request), principal, referral_id, units=body.units, delivered_on=body.delivered_on,
@@ -382,9 +456,12 @@ def deliver(referral_id: str, body: DeliveryIn, request: Request, principal: Cur
 
 @public.post("/referrals/{referral_id}/feedback", status_code=201, responses={
     404: {"description": "No such referral, or the code does not match"},
-    409: {"description": "Not yet served, or already rated"}, 422: ERRORS[422]},
-    summary="Rate the service you received, with the code on your referral slip 服务评价")
-def household_feedback(referral_id: str, body: HouseholdFeedbackIn, request: Request) -> dict:
+    409: {"description": "Not yet served, or already rated, or an Idempotency-Key reused with another body"},
+    422: ERRORS[422]},
+    summary="Rate the service you received, with the code on your referral slip 服务评价",
+    openapi_extra=route_emits("assistance.feedback.recorded"))
+def household_feedback(referral_id: str, body: HouseholdFeedbackIn, request: Request,
+                       idempotency_key: IdempotencyKey = None) -> dict:
     def work(session: Session) -> dict:
         feedback = handlers.household_feedback(session, _svc(request), referral_id, code=body.code,
                                                rating=body.rating, complaint=body.complaint, comment=body.comment)
@@ -392,4 +469,5 @@ def household_feedback(referral_id: str, body: HouseholdFeedbackIn, request: Req
                 "message": "Thank you: your rating was recorded"
                            + ("; the civil-affairs office will look into your complaint." if feedback.complaint else "."),
                 "message_zh": "感谢评价，已记录" + ("；民政部门将核查处理您的投诉。" if feedback.complaint else "。")}
-    return transaction(request, work)
+    return unit_of_work.idempotent(request.app.state.runtime, f"POST public feedback {referral_id}", idempotency_key,
+                                   body.model_dump(mode="json"), 201, work)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
@@ -17,7 +17,9 @@ Dimension = Literal["income", "assets", "rigid_expenditure", "labour_capacity", 
 CareLevel = Literal["self_care", "partly_dependent", "fully_dependent"]
 PeriodKind = Literal["month", "quarter", "year"]
 AREA_PATTERN = r"^([0-9]{2}|[0-9]{4}|[0-9]{6}|[0-9]{9}|[0-9]{12})$"
-Score = Field(ge=0, le=100)
+ScoreValue = Annotated[int, Field(ge=0, le=100, description="hardship score 0-100")]
+# Money: yuan with at most two decimals (no NaN or infinity), per month or per item.
+Money = Annotated[Decimal, Field(ge=0, le=10_000_000, max_digits=10, decimal_places=2)]
 
 
 class _Strict(BaseModel):
@@ -39,41 +41,28 @@ class NeedCancel(_Strict):
 class NeedsAssessmentCreate(_Strict):
     """A caseworker's needs assessment (需求评估): every field optional; what is given replaces what was known."""
 
-    per_capita_monthly_income_yuan: Decimal | None = Field(None, ge=0, le=1_000_000)
+    per_capita_monthly_income_yuan: Decimal | None = Field(None, ge=0, le=1_000_000, max_digits=9, decimal_places=2)
     member_count: int | None = Field(None, ge=1, le=30)
-    scores: dict[Dimension, int] | None = Field(None, description="hardship scores 0-100 that replace the enrolment's")
+    scores: dict[Dimension, ScoreValue] | None = Field(None, description="hardship scores 0-100 that replace the "
+                                                                          "enrolment's")
     sudden_hardship: bool | None = None
     care_level: CareLevel | None = Field(None, description="sets the care part of extreme-poverty support")
     add_needs: list[NeedAdd] = Field(default_factory=list, max_length=10)
     cancel_needs: list[NeedCancel] = Field(default_factory=list, max_length=20)
     note: str | None = Field(None, max_length=2000)
 
-    @field_validator("scores")
-    @classmethod
-    def _scores_in_range(cls, value: dict | None) -> dict | None:
-        for dimension, number in (value or {}).items():
-            if not 0 <= number <= 100:
-                raise PydanticCustomError("score_range", "score {dimension} must be from 0 to 100, got {number}",
-                                          {"dimension": dimension, "number": number,
-                                           "message_zh": f"{dimension} 得分须在0至100之间"})
-        return value
-
 
 class ConstraintsIn(_Strict):
     programmes_any: list[Programme] = Field(default_factory=list, description="serves only households in one of these")
     max_members: int | None = Field(None, ge=1, le=30, description="serves households of at most this many members")
-    min_scores: dict[Dimension, int] = Field(default_factory=dict, description="minimum hardship score per dimension")
-
-    @field_validator("min_scores")
-    @classmethod
-    def _scores_in_range(cls, value: dict) -> dict:
-        return NeedsAssessmentCreate._scores_in_range(value) or {}
+    min_scores: dict[Dimension, ScoreValue] = Field(default_factory=dict,
+                                                    description="minimum hardship score per dimension")
 
 
 class ServiceIn(_Strict):
     capacity_per_period: int = Field(ge=0, le=100_000, description="places per period")
     period_kind: PeriodKind = "month"
-    unit_cost_yuan: Decimal = Field(ge=0, le=10_000_000)
+    unit_cost_yuan: Money
 
 
 class ProviderServiceIn(ServiceIn):
@@ -216,6 +205,44 @@ class ReferralRead(BaseModel):
     feedback: list[dict] = []
 
 
+class TaperMonthPlanned(BaseModel):
+    month: int
+    starts_on: date
+    ends_on: date
+    share: float
+    amount_yuan: Decimal = Field(description="the share of this benefit's full monthly amount")
+
+
+class TaperMonthPaid(BaseModel):
+    month: int = Field(description="observation month (1 = from the start day); 0 = the full amount restored")
+    share: float
+    full_amount_yuan: Decimal
+    amount_yuan: Decimal
+    effective_from: date
+    change: str
+    explanation_en: str
+    explanation_zh: str
+    recorded_at: datetime
+
+
+class TaperRead(BaseModel):
+    """The exit taper of a benefit (渐退期逐月递减): gradual_exit's observation, its schedule and what was paid."""
+
+    observation_id: str
+    status: str = Field(description="observing, completed (exit under review), reverted (full amount again), exited")
+    started_on: date
+    ends_on: date
+    rule_version: str = Field(description="gradual_exit's rule set that set the schedule")
+    current_month: int
+    schedule: list[TaperMonthPlanned]
+    months: list[TaperMonthPaid] = Field(description="each monthly entitlement recorded, oldest first")
+    reason_en: str
+    reason_zh: str
+    observation_reasons: list[dict]
+    end_reasons: list[dict] | None
+    end_rule_version: str | None
+
+
 class BenefitRead(BaseModel):
     benefit_id: str
     programme: str
@@ -231,6 +258,9 @@ class BenefitRead(BaseModel):
     granted_at: datetime
     stopped_at: datetime | None
     stop_reason: dict | None
+    paid_share: float = Field(1.0, description="the share of the amount paid this month (exit taper); 1 = in full")
+    paid_amount_yuan: Decimal = Field(description="what is paid this month: amount_yuan × paid_share")
+    taper: TaperRead | None = None
 
 
 class HouseholdDetail(HouseholdRead):

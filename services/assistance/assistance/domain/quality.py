@@ -77,7 +77,8 @@ def feedback_code(secret: str, referral_id: str) -> str:
 
 def code_matches(secret: str, referral_id: str, given: str) -> bool:
     normalised = given.strip().upper().replace("-", "").replace(" ", "")
-    return hmac.compare_digest(feedback_code(secret, referral_id), normalised)
+    # compare_digest takes ASCII text only; a code with other characters cannot be one we printed
+    return normalised.isascii() and hmac.compare_digest(feedback_code(secret, referral_id), normalised)
 
 
 def _mean(values: list[int]) -> Decimal | None:

@@ -19,6 +19,7 @@ _NEXT = {
     ("referred", "cancel"): "cancelled",
     ("accepted", "cancel"): "cancelled",
 }
+ACTION_NAMES = {"accept": "接单", "decline": "拒绝", "deliver": "确认服务", "cancel": "撤回"}
 STATE_NAMES = {"referred": "已转介", "accepted": "已接单", "delivered": "已服务", "declined": "已拒绝", "cancelled": "已取消"}
 
 
@@ -31,8 +32,8 @@ class IllegalTransition(ValueError):
 
     @property
     def zh(self) -> str:
-        return (f"转介当前状态为“{STATE_NAMES.get(self.state, self.state)}”，不能执行 {self.action}；"
-                f"可执行：{'、'.join(self.allowed) or '无'}")
+        return (f"转介当前状态为“{STATE_NAMES.get(self.state, self.state)}”，不能{ACTION_NAMES.get(self.action, '执行该操作')}；"
+                f"可执行：{'、'.join(ACTION_NAMES.get(a, a) for a in self.allowed) or '无'}")
 
 
 def allowed_actions(state: str) -> tuple[str, ...]:

@@ -1,4 +1,5 @@
 """Referral states, capacity periods, quality summaries and feedback codes."""
+import re
 from datetime import date, datetime, timezone
 from decimal import Decimal
 
@@ -26,6 +27,7 @@ def test_an_illegal_step_names_the_allowed_ones(state, action):
     with pytest.raises(IllegalTransition) as exc:
         transition(state, action)
     assert exc.value.allowed == allowed_actions(state) and exc.value.zh
+    assert not re.search(r"[A-Za-z]", exc.value.zh), "the Chinese message names states and actions in Chinese"
 
 
 def test_unknown_states_and_actions_are_errors():
@@ -76,3 +78,8 @@ def test_a_feedback_code_belongs_to_one_referral_and_one_key():
     assert code_matches("k", "r-1", f" {code[:4].lower()}-{code[4:]} ")
     assert not code_matches("k", "r-2", code)
     assert not set(code) & set("01IO")
+
+
+@pytest.mark.parametrize("given", ["优惠码优惠码优惠", "ABCDÉFGH", "ＡＢＣＤＥＦＧＨ", ""])
+def test_a_code_with_characters_we_never_print_simply_does_not_match(given):
+    assert code_matches("k", "r-1", given) is False
