@@ -51,6 +51,6 @@ def test_event_sent_but_not_marked_is_sent_again_and_absorbed_by_the_inbox(
     assert len(on_topic) == 2 and len({e["id"] for e in envelopes(on_topic)}) == 1, "the same event twice"
     wait_until(lambda: count(identification, identification.tables.inbox) == 1, timeout=60, message="inbox row")
     wait_until(lambda: count(identification, Case) == 1, timeout=10, message="one case")
-    consumed = read_topic(kafka_bootstrap, topic_prefix + "identification.case", expected=1, timeout=20)
+    consumed = read_topic(kafka_bootstrap, topic_prefix + "identification.case", expected=1, timeout=60)
     assert len(consumed) == 1
     assert count(identification, Case) == 1

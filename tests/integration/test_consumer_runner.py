@@ -90,7 +90,7 @@ def test_a_handler_that_always_fails_is_dead_lettered_after_bounded_retries_and_
     send(producer, topic, [poison, good])
     with Harness(kafka_bootstrap, db_url, topic, handler, max_retries=2) as h:
         wait_until(lambda: h.inbox() == 1, timeout=30, message="the good event applied")
-        dead = read_topic(kafka_bootstrap, topic + ".dlt", expected=1, timeout=20)
+        dead = read_topic(kafka_bootstrap, topic + ".dlt", expected=1, timeout=60)
     assert attempts.count(poison.id) == 1 + 1 + 2, "once in the batch, then 1 + max_retries alone"
     assert len(dead) == 1 and dict(dead[0].headers)["dlt.reason"] == b"handler"
     assert b"cannot apply" in dict(dead[0].headers)["dlt.error"]
@@ -106,7 +106,7 @@ def test_a_permanent_error_is_dead_lettered_without_retries(kafka_bootstrap, db_
 
     send(producer, topic, [HouseholdFactory(23).application_event()])
     with Harness(kafka_bootstrap, db_url, topic, handler, max_retries=5):
-        dead = read_topic(kafka_bootstrap, topic + ".dlt", expected=1, timeout=20)
+        dead = read_topic(kafka_bootstrap, topic + ".dlt", expected=1, timeout=60)
     assert len(dead) == 1 and len(attempts) == 1
 
 
