@@ -26,6 +26,7 @@ ROLE_ZH = {
     "county": "县级工作人员",
     "partner": "协作部门",
     "admin": "系统管理员",
+    "public": "公众",
     "system": "系统",
 }
 # When a caller gives no Chinese wording for its action, a neutral phrase: the English action never enters message_zh.

@@ -93,7 +93,7 @@ def test_refusals_name_the_action_and_the_roles_in_chinese(client, runtime):
     assert "记录回访" in zh and "村" in zh and "县级" in zh and no_english(zh), zh
     r = client.post("/api/v1/partner-signals", headers=token(runtime, "village", VILLAGE), json={
         "external_id": "x", "kind": "migrant_return", "household_id": plan.household_id, "occurred_on": "2026-03-01"})
-    assert r.status_code == 403 and "合作部门" in r.json()["message_zh"] and no_english(r.json()["message_zh"])
+    assert r.status_code == 403 and "协作部门" in r.json()["message_zh"] and no_english(r.json()["message_zh"])
     r = client.post("/api/v1/partner-signals", headers=token(runtime, "partner", "", department="em"), json={
         "external_id": "x", "kind": "migrant_return", "occurred_on": "2026-03-01"})
     assert r.status_code == 422 and no_english(r.json()["errors"][0]["message_zh"])

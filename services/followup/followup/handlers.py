@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from fastapi import HTTPException
 from sqlalchemy.orm import Session
 
 from followup import repository
@@ -48,8 +47,6 @@ ROLES = {
     "close_episode": ("township", "county"),
 }
 CLOSE_OUTCOMES = ("resolved", "not_confirmed")
-ROLE_ZH = {"village": "村（社区）工作人员", "township": "乡镇（街道）工作人员", "county": "县级民政部门",
-           "partner": "合作部门", "admin": "系统管理员", "system": "系统"}
 
 
 # What an action code reads as in English, where the code alone would not read well.
@@ -57,15 +54,8 @@ ACTION_EN = {"read": "reading follow-up plans", "report_signal": "reporting part
 
 
 def require_role_zh(actor: Principal, roles, action: str) -> None:
-    """shared.auth.require_role, with the action and the roles named in Chinese in its Chinese message."""
-    try:
-        require_role(actor, roles, ACTION_EN.get(action, action))
-    except HTTPException as refused:
-        if isinstance(refused.detail, dict):
-            refused.detail["message_zh"] = (
-                f"{lifecycle.ACTION_ZH.get(action, '该操作')}需由{'或'.join(ROLE_ZH.get(r, r) for r in roles)}办理；"
-                f"当前身份为{ROLE_ZH.get(actor.role, actor.role)}。")
-        raise
+    """shared.auth.require_role with this service's English and Chinese names of the action."""
+    require_role(actor, roles, ACTION_EN.get(action, action), action_zh=lifecycle.ACTION_ZH.get(action))
 
 
 class NotFound(LookupError):

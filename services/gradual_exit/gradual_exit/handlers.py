@@ -9,7 +9,6 @@ import uuid
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
-from fastapi import HTTPException
 from sqlalchemy.orm import Session
 
 from gradual_exit import repository
@@ -57,8 +56,6 @@ ROLES = {
     "close_notice": ("township",),
     "decide": ("county",),
 }
-ROLE_ZH = {"village": "村（社区）工作人员", "township": "乡镇（街道）工作人员", "county": "县级民政部门",
-           "partner": "合作部门", "admin": "系统管理员", "public": "公众", "system": "系统"}
 PUBLIC = Principal(subject="public", role="public", area="")
 
 
@@ -68,15 +65,8 @@ ACTION_EN = {"read": "reading gradual-exit records", "record_review": "recording
 
 
 def require_role_zh(actor: Principal, roles, action: str) -> None:
-    """shared.auth.require_role, with the action and the roles named in Chinese in its Chinese message."""
-    try:
-        require_role(actor, roles, ACTION_EN.get(action, action))
-    except HTTPException as refused:
-        if isinstance(refused.detail, dict):
-            refused.detail["message_zh"] = (
-                f"{exit_flow.action_zh(action)}需由{'或'.join(ROLE_ZH.get(r, r) for r in roles)}办理；"
-                f"当前身份为{ROLE_ZH.get(actor.role, actor.role)}。")
-        raise
+    """shared.auth.require_role with this service's English and Chinese names of the action."""
+    require_role(actor, roles, ACTION_EN.get(action, action), action_zh=exit_flow.ACTION_ZH.get(action))
 
 
 class NotFound(LookupError):
