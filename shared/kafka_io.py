@@ -49,11 +49,24 @@ def make_consumer(bootstrap: str, group: str, topics: list[str], max_records: in
         heartbeat_interval_ms=2000,
         max_poll_interval_ms=300000,
         isolation_level="read_committed",
+        # A group can form before the broker's metadata lists a just-created topic ("No partition metadata"): the
+        # member then holds no partition until its next metadata refresh, 5 minutes by default. 5 s bounds that wait.
+        metadata_max_age_ms=5000,
     )
     config.update(overrides)
     consumer = KafkaConsumer(**config)
+    _learn_partitions(consumer, topics)
     consumer.subscribe(topics)
     return consumer
+
+
+def _learn_partitions(consumer: KafkaConsumer, topics: list[str], wait_s: float = 10.0) -> None:
+    """Fetches the topics' metadata before joining the group: a leader that assigns without it hands out nothing,
+    and kafka-python's rejoin after a later metadata refresh does not always complete (seen on 3.0.12)."""
+    deadline = time.monotonic() + wait_s
+    for topic in topics:
+        while not consumer.partitions_for_topic(topic) and time.monotonic() < deadline:
+            time.sleep(0.1)
 
 
 def broker_reachable(bootstrap: str, timeout: float = 1.0) -> bool:
