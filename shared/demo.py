@@ -187,6 +187,16 @@ def benefits(p: Platform, hh: Household) -> list[dict]:
     return answer.get("benefits", []) if "household_id" in answer else []
 
 
+def taper_paid(p: Platform, hh: Household) -> str:
+    """The exit taper assistance paid month by month during the observation, e.g. "dibao ¥500 → ¥500 → ¥400"."""
+    lines = []
+    for b in benefits(p, hh):
+        months = [m for m in (b.get("taper") or {}).get("months", []) if m["month"]]
+        if months:
+            lines.append(f"{b['programme']} " + " → ".join(f"¥{m['amount_yuan']}" for m in months))
+    return "; ".join(lines) or "-"
+
+
 # -- gradual exit ----------------------------------------------------------------------------------------------
 def participations(p: Platform, hh: Household) -> list[dict]:
     return p.call("GET", "gradual_exit", "/api/v1/participations", params={"household_id": hh.household_id},
@@ -287,7 +297,7 @@ def run(p: Platform, households: list[Household]) -> None:
     for hh in households:
         granted = wait_for("assistance to grant benefits", lambda hh=hh: benefits(p, hh))
         hh.participations = wait_for("gradual exit's participations", lambda hh=hh: participations(p, hh))
-        print(f"  {hh.label}  benefits: " + ", ".join(f"{b['programme']} ¥{b['amount_yuan']}/{b['frequency']}"
+        print(f"  {hh.label}  benefits: " + ", ".join(f"{b['programme']} ¥{b['amount_yuan']} ({b['frequency']})"
                                                       for b in granted))
 
     leaving = [hh for hh in households if hh.part != "assisted"]
@@ -299,6 +309,7 @@ def run(p: Platform, households: list[Household]) -> None:
     for hh in leaving:
         wait_for("the observation to complete", lambda hh=hh: any(
             "review" in x["staff_actions"] for x in participations(p, hh)))
+        print(f"  {hh.label}  taper paid 渐退期逐月发放: {taper_paid(p, hh)}")
         print(f"  {hh.label}  exit reviews proposed: {propose_exits(p, hh)}")
     p.advance_past([d for hh in leaving for d in exit_notice_last_days(p, hh)], "past the exit notice")
     for hh in leaving:
