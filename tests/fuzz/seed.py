@@ -53,6 +53,34 @@ def _apply(svc: ServiceApp, refused: list[str], unit_of_work) -> list[str]:
     return refused
 
 
+def service_types() -> list[str]:
+    from assistance.domain.catalogue import SERVICE_TYPES
+    return list(SERVICE_TYPES)
+
+
+# Records that only staff create through the API (nothing arrives for them by event): made once before the fuzz,
+# so that the routes under them (providers, referrals, provider actions) are reached with real ids too.
+SEED_REQUESTS = {
+    "assistance": lambda: [("POST", "/api/v1/providers", {
+        "provider_id": "fuzz-provider", "name": "五华区综合服务中心", "kind": "social_organisation",
+        "areas": ["530102"],
+        "services": [{"service_type": t, "capacity_per_period": 5, "unit_cost_yuan": "100"} for t in service_types()]})],
+}
+
+
+def apply_requests(svc: ServiceApp) -> list[str]:
+    """Runs the service's seed requests as an admin; returns the ones it refused (reported like seed refusals)."""
+    from fastapi.testclient import TestClient
+
+    refused = []
+    client = TestClient(svc.app, raise_server_exceptions=False)
+    for method, path, body in SEED_REQUESTS.get(svc.service, list)():
+        answer = client.request(method, path, json=body, headers=svc.headers("admin"))
+        if answer.status_code >= 300:
+            refused.append(f"{method} {path}: {answer.status_code} {answer.text[:200]}")
+    return refused
+
+
 def outbox_max(svc: ServiceApp) -> int:
     outbox = svc.runtime.tables.outbox
     with svc.runtime.engine.connect() as conn:

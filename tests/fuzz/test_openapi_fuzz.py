@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 from shared import unit_of_work
 from tests.fuzz.apps import ServiceApp, build
 from tests.fuzz.checks import date_time_paths, error_body_problems, naive, set_at, timestamp_problems
-from tests.fuzz.seed import apply_examples, areas, harvest, id_pools, new_event_types, outbox_max, run_periodic_jobs
+from tests.fuzz.seed import apply_examples, apply_requests, areas, harvest, id_pools, new_event_types, outbox_max, run_periodic_jobs
 from tests.services import SERVICES
 
 pytestmark = pytest.mark.fuzz
@@ -218,7 +218,7 @@ def _collect(instance, path: tuple, out: list) -> None:
 
 
 def fuzz(svc: ServiceApp) -> Run:
-    refused = apply_examples(svc)
+    refused = apply_examples(svc) + apply_requests(svc)
     pools = id_pools(svc)
     run = Run(svc, pools, _tokens(svc, pools), _declarations(svc), _body_date_times(svc))
     run.seed_refusals = refused
