@@ -18,6 +18,7 @@ Festival and National Day.
 """
 from __future__ import annotations
 
+import calendar
 import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -193,3 +194,14 @@ def _day(value: Any, year: int, where: str) -> date:
     if day.year != year:
         raise CalendarDataError(f"{where}: {day} is not in {year}")
     return day
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` later, or that month's last day when it is shorter (31 August + 6 = 28/29 February).
+
+    One definition for every month count in the platform (observation months, the taper paid by assistance, review
+    and follow-up cadences, appeal deadlines), so that two services never disagree on when a month begins."""
+    if isinstance(months, bool) or not isinstance(months, int) or months < 0:
+        raise ValueError("months must be a whole number of at least 0")
+    year, month = divmod(day.year * 12 + day.month - 1 + months, 12)
+    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))

@@ -205,3 +205,25 @@ def test_a_folder_without_calendar_files_is_refused(tmp_path):
     (tmp_path / "2026.json").write_text("{not json", encoding="utf-8")
     with pytest.raises(CalendarDataError, match="2026.json: not readable JSON"):
         load_calendar(tmp_path)
+
+
+def test_every_service_counts_months_with_the_one_shared_function():
+    """The exit taper (assistance) must begin each month on the day gradual_exit does: one add_months, no copies."""
+    import re
+    from pathlib import Path
+
+    import shared.working_days as wd
+    from shared.working_days import add_months
+
+    assert add_months(date(2026, 8, 31), 6) == date(2027, 2, 28)
+    assert add_months(date(2027, 8, 31), 6) == date(2028, 2, 29)
+    assert add_months(date(2026, 1, 31), 0) == date(2026, 1, 31)
+    assert add_months(date(2026, 12, 15), 1) == date(2027, 1, 15)
+    for bad in (-1, 1.0, True):
+        with pytest.raises(ValueError):
+            add_months(date(2026, 1, 1), bad)
+    root = Path(wd.__file__).resolve().parent.parent
+    copies = [str(p.relative_to(root)) for p in (root / "services").rglob("*.py")
+              if "/tests/" not in str(p) and re.search(r"^def _?add_months\(", p.read_text(encoding="utf-8"), re.M)
+              and "shared_add_months" not in p.read_text(encoding="utf-8")]
+    assert copies == [], f"a second month arithmetic: {copies}"

@@ -16,7 +16,6 @@ Amounts are the full monthly amount × the share, rounded to the cent, half up.
 """
 from __future__ import annotations
 
-import calendar
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -24,6 +23,7 @@ from decimal import Decimal
 from assistance.domain.catalogue import PROGRAMME_NAMES
 from assistance.domain.rules import local_date
 from assistance.domain.wording import money, yuan, yuan_zh
+from shared.working_days import add_months
 
 ONE = Decimal(1)
 
@@ -65,13 +65,6 @@ def parse_schedule(raw: list[dict]) -> tuple[ScheduleEntry, ...]:
     if len(set(months)) != len(months):
         raise ValueError("support_schedule lists a month twice")
     return tuple(sorted(entries, key=lambda e: e.month))
-
-
-def add_months(day: date, months: int) -> date:
-    """The same day ``months`` later, or that month's last day when it is shorter."""
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def month_starts_on(started_on: date, month: int) -> date:

@@ -10,12 +10,12 @@ D + G, overdue from D + G + 1. A visit counts for a scheduled check-in from ``ea
 """
 from __future__ import annotations
 
-import calendar
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from shared.clock import CHINA_TZ
+from shared.working_days import add_months
 
 CHINA_STANDARD_TIME = CHINA_TZ
 
@@ -25,15 +25,6 @@ def local_date(moment: date) -> date:
     if isinstance(moment, datetime):
         return moment.astimezone(CHINA_STANDARD_TIME).date() if moment.tzinfo is not None else moment.date()
     return moment
-
-
-def add_months(day: date, months: int) -> date:
-    """The same day ``months`` later, or the last day of that month when it is shorter (31 Jan + 1 = 28/29 Feb)."""
-    if months < 0:
-        raise ValueError("months must not be negative")
-    index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(index, 12)
-    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
 
 
 @dataclass(frozen=True)

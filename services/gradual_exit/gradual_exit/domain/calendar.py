@@ -1,9 +1,10 @@
 """Local dates and whole-month arithmetic for observation periods, reviews and notices (China Standard Time)."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from shared.clock import CHINA_TZ
+from shared.working_days import add_months as shared_add_months
 
 # The platform's clock gives UTC, but an observation period or a review falls due on a local calendar day:
 # 20:00 UTC on the last day is already the next morning in China.
@@ -18,14 +19,8 @@ def local_date(moment: date) -> date:
 
 
 def add_months(day: date, months: int) -> date:
-    """The same day ``months`` later, or that month's last day when it is shorter (31 August + 6 = 28/29 February)."""
-    if isinstance(months, bool) or not isinstance(months, int) or months < 0:
-        raise ValueError("months must be a whole number of at least 0")
-    day = local_date(day)
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    last_day = (date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)).day
-    return date(year, month, min(day.day, last_day))
+    """The same China date ``months`` later (shared.working_days.add_months on the local date of ``day``)."""
+    return shared_add_months(local_date(day), months)
 
 
 def whole_months_between(start: date, end: date) -> int:

@@ -33,6 +33,7 @@ from pathlib import Path
 
 from identification.domain.assessment import yuan, yuan_zh
 from identification.domain.calendar import WorkingCalendar, local_date
+from shared.working_days import add_months
 from identification.domain.eligibility import PROGRAMME_NAMES, Reason
 from identification.domain.rules import PROGRAMMES, RuleSet
 from shared.clock import CHINA_TZ
@@ -572,7 +573,7 @@ def rejection_notice(reasons: Sequence[Reason], decided_on: date, rules: RuleSet
     days = rules.integer("appeal", "reconsideration_days")
     months = rules.integer("appeal", "litigation_months")
     reconsideration_by = decided + timedelta(days=days)
-    litigation_by = _add_months(decided, months)
+    litigation_by = add_months(decided, months)
     en_reasons = tuple(r.en for r in reasons)
     zh_reasons = tuple(r.zh for r in reasons)
     en = (f"Your application was not approved on {decided.isoformat()} because: {' '.join(en_reasons)} If you "
@@ -583,11 +584,3 @@ def rejection_notice(reasons: Sequence[Reason], decided_on: date, rules: RuleSet
           f"（{reconsideration_by.isoformat()}前）申请行政复议，或在{months}个月内（{litigation_by.isoformat()}前）"
           f"提起行政诉讼。家庭情况发生变化后可重新申请。")
     return RejectionNotice(en_reasons, zh_reasons, reconsideration_by, litigation_by, en, zh)
-
-
-def _add_months(day: date, months: int) -> date:
-    """The same day ``months`` later, or the month's last day when it is shorter (31 August + 6 months = 28 February)."""
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    last_day = (date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)).day
-    return date(year, month, min(day.day, last_day))
