@@ -4,3 +4,4 @@ CREATE DATABASE identification;
 CREATE DATABASE assistance;
 CREATE DATABASE gradual_exit;
 CREATE DATABASE followup;
+CREATE DATABASE policy;

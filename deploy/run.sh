@@ -12,9 +12,9 @@ cd "$ROOT"
 PY="$ROOT/.venv/bin/python"
 export KAFKA_PORT="${KAFKA_PORT:-9092}"
 BOOTSTRAP="127.0.0.1:$KAFKA_PORT"
-declare -A PORTS=([discovery]=8001 [identification]=8002 [assistance]=8003 [gradual_exit]=8004 [followup]=8005)
+declare -A PORTS=([discovery]=8001 [identification]=8002 [assistance]=8003 [gradual_exit]=8004 [followup]=8005 [policy]=8006)
 SERVICES=()
-for svc in discovery identification assistance gradual_exit followup; do
+for svc in discovery identification assistance gradual_exit followup policy; do
   [ -f "services/$svc/$svc/main.py" ] && SERVICES+=("$svc")
 done
 mkdir -p var/log

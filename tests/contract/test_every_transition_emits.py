@@ -95,7 +95,7 @@ def apps(tmp_path_factory):
 
 
 def test_all_five_services_are_walked():
-    assert SERVICES == ["discovery", "identification", "assistance", "gradual_exit", "followup"]
+    assert SERVICES == ["discovery", "identification", "assistance", "gradual_exit", "followup", "policy"]
 
 
 @pytest.mark.parametrize("service", SERVICES)

@@ -1,0 +1,1 @@
+"""policy: rule sets of every service, owned once."""
