@@ -65,6 +65,11 @@ SEED_REQUESTS = {
         "provider_id": "fuzz-provider", "name": "五华区综合服务中心", "kind": "social_organisation",
         "areas": ["530102"],
         "services": [{"service_type": t, "capacity_per_period": 5, "unit_cost_yuan": "100"} for t in service_types()]})],
+    # a draft (which publishes the national defaults first): approval, rejection and the views get a real id
+    "policy": lambda: [("POST", "/api/v1/rulesets", {
+        "region": "530102", "version": 2, "effective_from": "2099-01-01", "title": "五华区 2099 年低保标准",
+        "legal_basis": {"document_number": "五民发〔2098〕1号"},
+        "overrides": {"standards": {"dibao_standard_yuan_per_person_month": 650}}})],
 }
 
 
