@@ -6,12 +6,22 @@ import socket
 import time
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
-from kafka.admin import NewTopic
+from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
 log = logging.getLogger(__name__)
 
 DLT_SUFFIX = ".dlt"
+# Topics (without the prefix) that need more than the broker's defaults. policy.ruleset is compacted: it is the
+# store every service rebuilds its policy from, so each key (region and version) is kept for ever, whatever the
+# retention time. Their dead-letter topics keep the defaults.
+TOPIC_CONFIGS: dict[str, dict[str, str]] = {"policy.ruleset": {"cleanup.policy": "compact"}}
+
+
+def topic_configs(topics: list[str], prefix: str = "") -> dict[str, dict[str, str]]:
+    """The TOPIC_CONFIGS entries of these (prefixed) topic names, for ensure_topics."""
+    return {t: TOPIC_CONFIGS[t[len(prefix):]] for t in topics
+            if t.startswith(prefix) and t[len(prefix):] in TOPIC_CONFIGS}
 
 
 def topic_for(event_type: str, prefix: str = "") -> str:
@@ -80,8 +90,13 @@ def broker_reachable(bootstrap: str, timeout: float = 1.0) -> bool:
     return False
 
 
-def ensure_topics(bootstrap: str, topics: list[str], partitions: int = 3, timeout_s: float = 60.0) -> None:
-    """Creates each topic and its dead-letter topic if missing; waits for the broker to answer first."""
+def ensure_topics(bootstrap: str, topics: list[str], partitions: int = 3, timeout_s: float = 60.0,
+                  configs: dict[str, dict[str, str]] | None = None) -> None:
+    """Creates each topic and its dead-letter topic if missing; waits for the broker to answer first.
+
+    `configs` (topic name -> topic configs, e.g. {"cleanup.policy": "compact"}) are set when the topic is created,
+    and set again on a topic that already exists (a broker upgraded from before the config)."""
+    configs = configs or {}
     deadline = time.monotonic() + timeout_s
     while True:
         try:
@@ -96,12 +111,16 @@ def ensure_topics(bootstrap: str, topics: list[str], partitions: int = 3, timeou
         for t in topics:
             wanted += [t, t + DLT_SUFFIX]
         existing = set(admin.list_topics())
-        missing = [NewTopic(name=t, num_partitions=partitions, replication_factor=1) for t in wanted if t not in existing]
+        missing = [NewTopic(name=t, num_partitions=partitions, replication_factor=1, topic_configs=configs.get(t, {}))
+                   for t in wanted if t not in existing]
         if missing:
             try:
                 admin.create_topics(missing)
             except TopicAlreadyExistsError:
                 pass
+        present = [t for t in configs if t in existing]
+        if present:
+            admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, t, configs=configs[t]) for t in present])
         # metadata propagates asynchronously; wait until every topic is listed
         while not set(wanted) <= set(admin.list_topics()):
             if time.monotonic() > deadline:

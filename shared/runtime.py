@@ -20,7 +20,7 @@ from shared.config import ServiceSettings
 from shared.consumer import ConsumerRunner, Handler
 from shared.contracts import registry
 from shared.db import make_engine, make_session_factory
-from shared.kafka_io import ensure_topics, make_consumer, make_producer, topic_for
+from shared.kafka_io import ensure_topics, make_consumer, make_producer, topic_configs, topic_for
 from shared.messaging_tables import MessagingTables
 from shared.observability import configure_logging
 from shared.outbox import OutboxRelay, OutboxWriter
@@ -99,7 +99,8 @@ class ServiceRuntime:
         wanted = set(self.topics())
         for spec in self.consumers:
             wanted |= set(spec.topics(self.settings.topic_prefix))
-        ensure_topics(self.settings.kafka_bootstrap, sorted(wanted))
+        ensure_topics(self.settings.kafka_bootstrap, sorted(wanted),
+                      configs=topic_configs(sorted(wanted), self.settings.topic_prefix))
 
     # -- workers ------------------------------------------------------------------------------
     def relay(self) -> OutboxRelay:

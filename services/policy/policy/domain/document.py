@@ -187,7 +187,7 @@ def semantic_problems(document: dict) -> list[Problem]:
         if not all(_number(x) and 0 <= _d(x) <= 1 for x in shares):
             problems.append(Problem(path, "share_between_zero_and_one", f"every share in {path} is between 0 and 1",
                                     f"参数 {path} 的每个比例须在 0 到 1 之间"))
-        elif any(_d(b) < _d(a) for a, b in zip(shares, shares[1:])):
+        elif any(_d(b) > _d(a) for a, b in zip(shares, shares[1:])):
             problems.append(Problem(path, "taper_never_rises",
                                     f"{path} must not rise from one month to the next (support tapers off)",
                                     f"参数 {path} 逐月不得上升（渐退期救助只减不增）"))
