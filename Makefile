@@ -12,7 +12,7 @@ help:
 	@echo "make demo   - like make run, then synthetic households through the whole lifecycle on the training clock"
 	@echo "make test   - set up and run the whole suite on a real Kafka broker and PostgreSQL"
 	@echo "make bench  - raw Kafka vs outbox->Kafka->inbox pipeline throughput"
-	@echo "make contracts - re-export contracts/openapi/*.json and contracts/asyncapi.yaml from the code and schemas"
+	@echo "make contracts - re-export contracts/openapi/*.json, contracts/asyncapi.yaml and contracts/policy/required-parameters.json from the code and schemas"
 
 setup: $(VENV)/.installed
 
@@ -43,6 +43,8 @@ openapi: contracts
 contracts: setup
 	$(PY) -m tests.contract.export_openapi
 	$(PY) -m tests.contract.export_asyncapi
+	$(PY) -m tests.contract.export_policy_requirements
+	$(PY) -m shared.broker_security export
 
 # DEMO_HOUSEHOLDS=3, DEMO_STOP=1 (stop after the demo instead of leaving the platform running)
 demo: setup kafka-jars

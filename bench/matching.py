@@ -22,7 +22,7 @@ from assistance.domain.catalogue import PROGRAMMES, SERVICE_TYPES
 from assistance.domain.matching import Constraints, NeedToMatch, Offer, match, match_reference
 from assistance.domain.needs import Household
 from assistance.domain.priority import priority
-from assistance.domain.rules import load_rule_sets, select_rule_set
+from assistance.domain.rules import policy_rules
 from shared.synthetic import DIVISIONS
 
 TYPE_WEIGHTS = {"in_kind": 20, "daily_care": 8, "labour_help": 6, "psychological_support": 5, "skills_training": 15,
@@ -89,15 +89,15 @@ def synthetic_needs(rng: random.Random, count: int, households: list[Household],
     return rows
 
 
-def score_needs(rows, households: list[Household], rule_sets) -> list[NeedToMatch]:
-    """The service's path: each need's explained priority under the rules of its household's area."""
+def score_needs(rows, households: list[Household], policy) -> list[NeedToMatch]:
+    """The service's path: each need's explained priority under the policy version in force in its household's area."""
     on = date(2026, 3, 15)
     rules_of: dict[str, object] = {}
     needs = []
     for need_id, kind, household_index, waited, excluded in rows:
         household = households[household_index]
         county = household.division_code[:6]
-        rules = rules_of.get(county) or rules_of.setdefault(county, select_rule_set(rule_sets, county, on))
+        rules = rules_of.get(county) or rules_of.setdefault(county, policy.for_division(county, on))
         urgency = priority(household, waiting_days=waited, rules=rules)
         needs.append(NeedToMatch(need_id, kind, household.division_code, urgency.points, -waited,
                                  frozenset(household.programmes), household.member_count, household.scores, excluded))
@@ -115,10 +115,10 @@ def main(argv: list[str] | None = None) -> int:
     offers = synthetic_offers(rng, args.providers, places)
     households = synthetic_households(rng, max(1, args.needs // 3), places)
     rows = synthetic_needs(rng, args.needs, households, sorted({o.provider_id for o in offers}))
-    rule_sets = load_rule_sets()
+    policy = policy_rules()  # no replica: the policy versions shipped with the platform (shared/policy_bundle)
 
     started = time.perf_counter()
-    needs = score_needs(rows, households, rule_sets)
+    needs = score_needs(rows, households, policy)
     scored = time.perf_counter()
     result = match(needs, offers)
     finished = time.perf_counter()

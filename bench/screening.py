@@ -141,10 +141,12 @@ def phase_parse(path: str) -> dict:
 
 
 def phase_screen(path: str) -> dict:
-    from discovery.domain.screening import Screener
+    from discovery.domain.screening import Screener, rule_set_from_policy
     from discovery.signal_files import iter_jsonl, screen_stream
+    from shared.policy_client import PolicyRules
 
-    screener = Screener.from_directory()
+    # The shipped policy bundle (no replica): the rule sets a fresh service screens with before anything is published.
+    screener = Screener(PolicyRules("screening", build=rule_set_from_policy))
     today = date.today()
     counts: collections.Counter = collections.Counter()
     rules: collections.Counter = collections.Counter()

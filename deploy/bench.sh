@@ -16,4 +16,6 @@ export BENCH_PG_URL="${BENCH_PG_URL:-postgresql+psycopg://platform:platform@127.
 echo
 "$ROOT/.venv/bin/python" -m bench.screening --records "${BENCH_SIGNALS:-1000000}" || exit 1
 echo
-"$ROOT/.venv/bin/python" -m bench.matching
+"$ROOT/.venv/bin/python" -m bench.matching || exit 1
+echo
+"$ROOT/.venv/bin/python" -m bench.portal --requests "${BENCH_PAGE_REQUESTS:-200}"

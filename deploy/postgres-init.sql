@@ -5,3 +5,5 @@ CREATE DATABASE assistance;
 CREATE DATABASE gradual_exit;
 CREATE DATABASE followup;
 CREATE DATABASE policy;
+CREATE DATABASE oversight;
+CREATE DATABASE portal;

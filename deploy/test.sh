@@ -1,16 +1,23 @@
 #!/usr/bin/env bash
 # Runs the whole suite against a throw-away Kafka broker (own port and data dir) and the local PostgreSQL.
+# KAFKA_SECURITY=sasl|sasl_ssl runs it on a broker with SCRAM users and ACLs (throw-away credentials next to the data):
+# every service connects as its own principal, the tests' clients as admin (tests/fixtures.py).
 set -uo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
 . "$ROOT/deploy/env.sh"
 export KAFKA_PORT="${TEST_KAFKA_PORT:-19092}"
 export KAFKA_DATA="$ROOT/var/kafka-test-$KAFKA_PORT"
+export KAFKA_SECURITY="${KAFKA_SECURITY:-plaintext}"
+export KAFKA_SECRETS="$KAFKA_DATA-secrets"
 "$ROOT/deploy/kafka.sh" stop >/dev/null 2>&1 || true
-rm -rf "$KAFKA_DATA"
+rm -rf "$KAFKA_DATA" "$KAFKA_SECRETS"
 "$ROOT/deploy/kafka.sh" start || exit 1
 trap '"$ROOT/deploy/kafka.sh" stop >/dev/null 2>&1' EXIT
 export TEST_KAFKA_BOOTSTRAP="127.0.0.1:$KAFKA_PORT"
+if [ "$KAFKA_SECURITY" != plaintext ]; then export TEST_KAFKA_SECURITY="$KAFKA_SECURITY" TEST_KAFKA_SECRETS="$KAFKA_SECRETS"; fi
+# tests/integration/test_broker_security.py starts its own SASL broker on this port and the two after it
+export SECURE_KAFKA_PORT="${SECURE_KAFKA_PORT:-$((KAFKA_PORT + 100))}"
 export TEST_PG_URL="${TEST_PG_URL:-postgresql+psycopg://platform:platform@127.0.0.1:${PGPORT:-5432}}"
 "$ROOT/.venv/bin/python" -m pytest "$@"
 rc=$?

@@ -14,16 +14,19 @@ import jwt
 from fastapi import Depends, HTTPException, Request
 
 STAFF_ROLES = ("village", "township", "county")
-ROLES = STAFF_ROLES + ("partner", "admin")
+# policy: a rules officer of a province (2 digits), prefecture (4) or county (6): drafts and approves rule versions
+ROLES = STAFF_ROLES + ("policy", "partner", "admin")
 ALGORITHM = "HS256"
 ISSUER = "lowincome-platform"
 # Which area length each staff role works at: village 12 digits, township 9, county 6.
 ROLE_AREA_LENGTH = {"village": 12, "township": 9, "county": 6}
+POLICY_AREA_LENGTHS = (2, 4, 6)
 # How Chinese messages name each role: staff by administrative level, partners as the sending department.
 ROLE_ZH = {
     "village": "村级工作人员",
     "township": "乡镇级工作人员",
     "county": "县级工作人员",
+    "policy": "政策规则管理人员",
     "partner": "协作部门",
     "admin": "系统管理员",
     "public": "公众",
@@ -63,6 +66,8 @@ def issue_token(secret: str, *, subject: str, role: str, area: str, name: str = 
         raise ValueError(f"role must be one of {ROLES}")
     if role in STAFF_ROLES and len(area) != ROLE_AREA_LENGTH[role]:
         raise ValueError(f"a {role} officer's area is a {ROLE_AREA_LENGTH[role]}-digit division code")
+    if role == "policy" and (len(area) not in POLICY_AREA_LENGTHS or not area.isdigit()):
+        raise ValueError("a policy officer's area is a province (2 digits), prefecture (4) or county (6) code")
     now = now or datetime.now(timezone.utc)
     claims = {"sub": subject, "role": role, "area": area, "name": name, "iss": ISSUER,
               "iat": int(now.timestamp()), "exp": int((now + ttl).timestamp())}

@@ -15,6 +15,13 @@ class ServiceSettings(BaseSettings):
     service_name: str = "service"
     database_url: str = Field("", description="SQLAlchemy URL; empty means the embedded SQLite file under var/")
     kafka_bootstrap: str = "127.0.0.1:9092"
+    kafka_security_protocol: str = Field("PLAINTEXT", description="PLAINTEXT, SASL_PLAINTEXT or SASL_SSL "
+                                                                  "(SCRAM-SHA-512 with the service's own principal)")
+    kafka_sasl_mechanism: str = "SCRAM-SHA-512"
+    kafka_sasl_username: str = Field("", description="the service's broker principal (deploy/kafka/acls.json)")
+    kafka_sasl_password: str = Field("", description="prefer kafka_sasl_password_file; there is no default")
+    kafka_sasl_password_file: str = Field("", description="a file holding the principal's password (var/kafka-secrets)")
+    kafka_ssl_cafile: str = Field("", description="the CA that signed the broker's certificate (SASL_SSL)")
     topic_prefix: str = Field("", description="prepended to every topic name; lets tests and tenants share a broker")
     consumer_group: str = ""
     run_relay: bool = True
@@ -32,6 +39,9 @@ class ServiceSettings(BaseSettings):
                                                    "POST /dev/clock (make run / make demo; needs dev_token_issuer)")
     training_clock_file: str = Field("var/training-clock.json",
                                      description="the training clock's offset file, shared by every service")
+    policy_refresh_seconds: float = Field(1.0, ge=0, le=3600,
+                                          description="how often the service's rules look in its copy of the "
+                                                      "published policy for a new version (no restart needed)")
 
     def sqlalchemy_url(self, var_dir: str = "var") -> str:
         if self.database_url:
@@ -44,6 +54,13 @@ class ServiceSettings(BaseSettings):
     def env_name(self, field: str) -> str:
         """The environment variable that sets `field`, for error messages (e.g. IDENTIFICATION_JWT_SECRET)."""
         return (self.model_config.get("env_prefix") or "").upper() + field.upper()
+
+    def kafka_security(self):
+        from shared.kafka_io import KafkaSecurity
+
+        return KafkaSecurity(protocol=self.kafka_security_protocol, mechanism=self.kafka_sasl_mechanism,
+                             username=self.kafka_sasl_username, password=self.kafka_sasl_password,
+                             password_file=self.kafka_sasl_password_file, cafile=self.kafka_ssl_cafile or None)
 
     def group(self) -> str:
         return self.consumer_group or f"{self.topic_prefix}{self.service_name}"

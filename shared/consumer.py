@@ -1,6 +1,7 @@
 """Consumer runner: validate each event, apply it once (inbox) in one DB transaction, commit offsets after the DB, dead-letter what cannot pass."""
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 import time
@@ -28,6 +29,8 @@ from shared.unit_of_work import check_event_since, event_checkpoint, install_eve
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Session, Event], None]
+# The topic of the record a handler is applying (e.g. partner.signal.<department>: the broker's ACLs prove who wrote it).
+current_topic: contextvars.ContextVar[str | None] = contextvars.ContextVar("current_topic", default=None)
 
 
 class PermanentError(Exception):
@@ -132,10 +135,12 @@ class ConsumerRunner:
                         continue
                     seen.add(ev.id)
                     token = correlation_id.set(ev.correlationid)
+                    topic_token = current_topic.set(item.record.topic)
                     mark = event_checkpoint(session)
                     try:
                         self.handlers[ev.type](session, ev)
                     finally:
+                        current_topic.reset(topic_token)
                         correlation_id.reset(token)
                     # In a batch each event's handler must publish its own change (one event cannot excuse another).
                     check_event_since(session, mark, f"{self.name} handling {ev.type}")

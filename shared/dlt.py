@@ -2,6 +2,9 @@
 
     python -m shared.dlt list   --bootstrap 127.0.0.1:9092 --topic discovery.application.dlt
     python -m shared.dlt replay --bootstrap 127.0.0.1:9092 --topic discovery.application.dlt --partition 0 --offset 3
+
+On a broker with SASL it connects as the principal in KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_USERNAME,
+KAFKA_SASL_PASSWORD_FILE (and KAFKA_SSL_CAFILE for SASL_SSL), e.g. the operators' `admin` (var/kafka-secrets).
 """
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ from dataclasses import asdict, dataclass
 from kafka import KafkaConsumer
 from kafka.structs import TopicPartition
 
-from shared.kafka_io import DLT_SUFFIX, make_producer
+from shared.kafka_io import DLT_SUFFIX, KafkaSecurity, make_producer, security_config
 
 
 @dataclass(frozen=True)
@@ -49,8 +52,9 @@ def _to_dead_letter(record) -> DeadLetter:
                       int(_header(headers, "dlt.source.offset") or -1), event_id, event_type)
 
 
-def _read_all(bootstrap: str, topic: str) -> list:
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
+def _read_all(bootstrap: str, topic: str, security: KafkaSecurity | None = None) -> list:
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
+                             **security_config(security))
     partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]
     consumer.assign(partitions)
     consumer.seek_to_beginning(*partitions)
@@ -65,19 +69,19 @@ def _read_all(bootstrap: str, topic: str) -> list:
     return sorted(records, key=lambda r: (r.partition, r.offset))
 
 
-def list_dead_letters(bootstrap: str, topic: str) -> list[DeadLetter]:
+def list_dead_letters(bootstrap: str, topic: str, security: KafkaSecurity | None = None) -> list[DeadLetter]:
     if not topic.endswith(DLT_SUFFIX):
         raise ValueError(f"{topic} is not a dead-letter topic (it must end in {DLT_SUFFIX})")
-    return [_to_dead_letter(r) for r in _read_all(bootstrap, topic)]
+    return [_to_dead_letter(r) for r in _read_all(bootstrap, topic, security)]
 
 
-def replay(bootstrap: str, topic: str, selected: set[tuple[int, int]]) -> int:
+def replay(bootstrap: str, topic: str, selected: set[tuple[int, int]], security: KafkaSecurity | None = None) -> int:
     """Sends the chosen dead letters' original bytes back to their source topic; consumers' inboxes make a
     second replay of the same event harmless."""
-    producer = make_producer(bootstrap)
+    producer = make_producer(bootstrap, security=security)
     sent = 0
     try:
-        for record in _read_all(bootstrap, topic):
+        for record in _read_all(bootstrap, topic, security):
             if (record.partition, record.offset) not in selected:
                 continue
             letter = _to_dead_letter(record)

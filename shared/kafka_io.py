@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import logging
+import os
 import socket
 import time
+from dataclasses import dataclass
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
-from kafka.errors import TopicAlreadyExistsError
+from kafka.errors import AuthorizationError, TopicAlreadyExistsError
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +32,63 @@ def topic_for(event_type: str, prefix: str = "") -> str:
     return f"{prefix}{service}.{aggregate}"
 
 
-def make_producer(bootstrap: str, linger_ms: int = 5, **overrides) -> KafkaProducer:
+@dataclass(frozen=True)
+class KafkaSecurity:
+    """How a client authenticates to the broker: PLAINTEXT (no authentication), SASL_PLAINTEXT or SASL_SSL with
+    SCRAM-SHA-512. The password comes from `password` or, better, from `password_file` (read when a client is made)."""
+
+    protocol: str = "PLAINTEXT"
+    mechanism: str = "SCRAM-SHA-512"
+    username: str = ""
+    password: str = ""
+    password_file: str = ""
+    cafile: str | None = None
+
+    @classmethod
+    def from_env(cls, prefix: str = "KAFKA_", environ=None) -> "KafkaSecurity":
+        """<prefix>SECURITY_PROTOCOL, _SASL_MECHANISM, _SASL_USERNAME, _SASL_PASSWORD, _SASL_PASSWORD_FILE,
+        _SSL_CAFILE; the identity of operators' tools and of tests' inspection clients (services use their
+        settings)."""
+        env = os.environ if environ is None else environ
+        return cls(protocol=env.get(prefix + "SECURITY_PROTOCOL", "PLAINTEXT") or "PLAINTEXT",
+                   mechanism=env.get(prefix + "SASL_MECHANISM", "SCRAM-SHA-512") or "SCRAM-SHA-512",
+                   username=env.get(prefix + "SASL_USERNAME", ""), password=env.get(prefix + "SASL_PASSWORD", ""),
+                   password_file=env.get(prefix + "SASL_PASSWORD_FILE", ""),
+                   cafile=env.get(prefix + "SSL_CAFILE") or None)
+
+    def client_config(self) -> dict:
+        protocol = self.protocol.upper()
+        if protocol == "PLAINTEXT":
+            return {}
+        if protocol not in ("SASL_PLAINTEXT", "SASL_SSL"):
+            raise ValueError(f"unsupported Kafka security protocol {self.protocol!r} "
+                             "(PLAINTEXT, SASL_PLAINTEXT or SASL_SSL)")
+        password = self.password
+        if self.password_file:
+            with open(self.password_file, encoding="utf-8") as f:
+                password = f.read().strip()
+        if not self.username or not password:
+            raise ValueError(f"{protocol} needs a SASL username and a password (or a password file)")
+        config = dict(security_protocol=protocol, sasl_mechanism=self.mechanism,
+                      sasl_plain_username=self.username, sasl_plain_password=password)
+        if protocol == "SASL_SSL" and self.cafile:
+            config["ssl_cafile"] = self.cafile
+        return config
+
+
+def security_config(security: KafkaSecurity | None) -> dict:
+    """A client's security settings: the given ones, else the process's KAFKA_* environment (tools and tests)."""
+    return (security if security is not None else KafkaSecurity.from_env()).client_config()
+
+
+def admin_client(bootstrap: str, security: KafkaSecurity | None = None, **overrides) -> KafkaAdminClient:
+    config = dict(bootstrap_servers=bootstrap, request_timeout_ms=10000, **security_config(security))
+    config.update(overrides)
+    return KafkaAdminClient(**config)
+
+
+def make_producer(bootstrap: str, linger_ms: int = 5, security: KafkaSecurity | None = None,
+                  **overrides) -> KafkaProducer:
     config = dict(
         bootstrap_servers=bootstrap,
         acks="all",
@@ -43,12 +101,14 @@ def make_producer(bootstrap: str, linger_ms: int = 5, **overrides) -> KafkaProdu
         request_timeout_ms=10000,
         compression_type=None,
         client_id="lowincome-platform",
+        **security_config(security),
     )
     config.update(overrides)
     return KafkaProducer(**config)
 
 
-def make_consumer(bootstrap: str, group: str, topics: list[str], max_records: int = 200, **overrides) -> KafkaConsumer:
+def make_consumer(bootstrap: str, group: str, topics: list[str], max_records: int = 200,
+                  security: KafkaSecurity | None = None, **overrides) -> KafkaConsumer:
     config = dict(
         bootstrap_servers=bootstrap,
         group_id=group,
@@ -62,6 +122,7 @@ def make_consumer(bootstrap: str, group: str, topics: list[str], max_records: in
         # A group can form before the broker's metadata lists a just-created topic ("No partition metadata"): the
         # member then holds no partition until its next metadata refresh, 5 minutes by default. 5 s bounds that wait.
         metadata_max_age_ms=5000,
+        **security_config(security),
     )
     config.update(overrides)
     consumer = KafkaConsumer(**config)
@@ -90,8 +151,22 @@ def broker_reachable(bootstrap: str, timeout: float = 1.0) -> bool:
     return False
 
 
+def _stale_configs(admin: KafkaAdminClient, topics: list[str], configs: dict[str, dict[str, str]]) -> list[str]:
+    """The topics whose configs differ from the wanted ones. On a broker with ACLs only a topic's owner may see (and
+    alter) its configs: a topic whose configs this principal cannot see is left to its owner."""
+    described = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, t) for t in topics],
+                                       config_filter="dynamic")
+    current = next(iter(described.values()), {}) if described else {}
+    stale = []
+    for t in topics:
+        seen = current.get(t) or {}
+        if seen and any((seen.get(k) or {}).get("value") != v for k, v in configs[t].items()):
+            stale.append(t)
+    return stale
+
+
 def ensure_topics(bootstrap: str, topics: list[str], partitions: int = 3, timeout_s: float = 60.0,
-                  configs: dict[str, dict[str, str]] | None = None) -> None:
+                  configs: dict[str, dict[str, str]] | None = None, security: KafkaSecurity | None = None) -> None:
     """Creates each topic and its dead-letter topic if missing; waits for the broker to answer first.
 
     `configs` (topic name -> topic configs, e.g. {"cleanup.policy": "compact"}) are set when the topic is created,
@@ -100,8 +175,10 @@ def ensure_topics(bootstrap: str, topics: list[str], partitions: int = 3, timeou
     deadline = time.monotonic() + timeout_s
     while True:
         try:
-            admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10000)
+            admin = admin_client(bootstrap, security)
             break
+        except ValueError:  # incomplete security settings: no use waiting
+            raise
         except Exception as exc:  # the broker may still be starting
             if time.monotonic() > deadline:
                 raise RuntimeError(f"Kafka at {bootstrap} did not answer within {timeout_s}s: {exc}") from exc
@@ -119,8 +196,12 @@ def ensure_topics(bootstrap: str, topics: list[str], partitions: int = 3, timeou
             except TopicAlreadyExistsError:
                 pass
         present = [t for t in configs if t in existing]
-        if present:
-            admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, t, configs=configs[t]) for t in present])
+        stale = _stale_configs(admin, present, configs) if present else []
+        if stale:
+            try:
+                admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, t, configs=configs[t]) for t in stale])
+            except AuthorizationError:
+                log.debug("not allowed to alter configs of %s: left to their owner", stale)
         # metadata propagates asynchronously; wait until every topic is listed
         while not set(wanted) <= set(admin.list_topics()):
             if time.monotonic() > deadline:

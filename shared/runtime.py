@@ -100,19 +100,21 @@ class ServiceRuntime:
         for spec in self.consumers:
             wanted |= set(spec.topics(self.settings.topic_prefix))
         ensure_topics(self.settings.kafka_bootstrap, sorted(wanted),
-                      configs=topic_configs(sorted(wanted), self.settings.topic_prefix))
+                      configs=topic_configs(sorted(wanted), self.settings.topic_prefix),
+                      security=self.settings.kafka_security())
 
     # -- workers ------------------------------------------------------------------------------
     def relay(self) -> OutboxRelay:
-        producer = make_producer(self.settings.kafka_bootstrap, linger_ms=self.settings.producer_linger_ms)
+        producer = make_producer(self.settings.kafka_bootstrap, linger_ms=self.settings.producer_linger_ms,
+                                 security=self.settings.kafka_security())
         return OutboxRelay(self.settings.service_name, self.engine, self.tables, producer,
                            batch_size=self.settings.relay_batch_size)
 
     def consumer_runner(self, spec: ConsumerSpec) -> ConsumerRunner:
         s = self.settings
         consumer = make_consumer(s.kafka_bootstrap, f"{s.group()}.{spec.name}", spec.topics(s.topic_prefix),
-                                 max_records=s.consumer_max_records)
-        producer = make_producer(s.kafka_bootstrap, linger_ms=s.producer_linger_ms)
+                                 max_records=s.consumer_max_records, security=s.kafka_security())
+        producer = make_producer(s.kafka_bootstrap, linger_ms=s.producer_linger_ms, security=s.kafka_security())
         return ConsumerRunner(service=s.service_name, name=spec.name, consumer=consumer, producer=producer,
                               session_factory=self.session_factory, engine=self.engine, tables=self.tables,
                               registry=self.registry, handlers=spec.handlers, max_retries=s.consumer_max_retries,
@@ -136,7 +138,9 @@ class ServiceRuntime:
         from shared.unit_of_work import install_runtime_guard
 
         install_runtime_guard(self)  # timers in a worker-only process are guarded like the API and consumers
-        if self.settings.run_relay if relay is None else relay:
+        # a service that owns no topic (the portal) publishes nothing; on a broker with ACLs its principal may not
+        # even start an idempotent producer (that needs a topic to write)
+        if (self.settings.run_relay if relay is None else relay) and self.owned_topics:
             self._spawn("relay", self._run_relay)
         if self.settings.run_consumers if consumers is None else consumers:
             for spec in self.consumers:

@@ -1,15 +1,20 @@
-"""FastAPI pieces every service mounts: correlation ids, latency metrics, health, readiness, metrics, and bilingual errors."""
+"""FastAPI pieces every service mounts: correlation ids, latency metrics, health, readiness, metrics, bilingual errors,
+and the API docs page served from vendored Swagger UI."""
 from __future__ import annotations
 
 import logging
+import json
 import time
 import uuid
+from pathlib import Path
 from typing import Callable
 
 from fastapi import FastAPI, Request
 from pydantic import BaseModel, Field
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -144,6 +149,44 @@ def _nul_in_url(request: Request) -> JSONResponse | None:
                               "message_zh": rule_zh} for name, _ in fields])
 
 
+def _nul_paths(node, loc: tuple = ()) -> list[str]:
+    """Every place in a JSON value whose text (a string or a key) holds a NUL character, as field names."""
+    if isinstance(node, str):
+        return [_field(("body", *loc))] if "\x00" in node else []
+    if isinstance(node, dict):
+        found = []
+        for key, value in node.items():
+            found += [_field(("body", *loc, key))] if "\x00" in str(key) else []
+            found += _nul_paths(value, (*loc, key))
+        return found
+    if isinstance(node, list):
+        return [path for index, item in enumerate(node) for path in _nul_paths(item, (*loc, str(index)))]
+    return []
+
+
+async def _nul_in_json_body(request: Request) -> JSONResponse | None:
+    """A NUL character in a JSON body's text: refused like one in the URL, naming each field (PostgreSQL cannot
+    store it, so without this a route would answer 500 on it)."""
+    media_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+    # one JSON document only: a streamed body (NDJSON, CSV) is read line by line by its route and must not be
+    # waited for here
+    if request.method not in ("POST", "PUT", "PATCH") or not (media_type == "application/json"
+                                                             or media_type.endswith("+json")):
+        return None
+    body = await request.body()
+    if b"\x00" not in body and b"\\u0000" not in body.lower():
+        return None
+    try:
+        fields = _nul_paths(json.loads(body))
+    except ValueError:
+        return None  # not JSON: FastAPI answers 422 for it
+    if not fields:
+        return None
+    return api_error(422, "validation_failed", "The request is not valid; see errors.", "请求内容不符合要求，详见 errors。",
+                     errors=[{"field": name, "rule": "no_nul_character", "message": "must not contain a NUL character",
+                              "message_zh": "不能包含空字符（NUL）"} for name in fields])
+
+
 def install_common(app: FastAPI, service: str, check_database: Callable[[], None], check_broker: Callable[[], bool]) -> None:
     @app.middleware("http")
     async def correlation_and_metrics(request: Request, call_next):
@@ -153,7 +196,7 @@ def install_common(app: FastAPI, service: str, check_database: Callable[[], None
         status = 500
         try:
             try:
-                nul = _nul_in_url(request)
+                nul = _nul_in_url(request) or await _nul_in_json_body(request)
                 response = nul if nul is not None else await call_next(request)
             except Exception:
                 # Caught here rather than by Starlette's outermost handler: the correlation id is still set, so the
@@ -239,6 +282,37 @@ def install_common(app: FastAPI, service: str, check_database: Callable[[], None
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 
+# swagger-ui-dist, vendored (see its README.md): FastAPI's own /docs loads it from a CDN, a blank page on
+# an isolated network.
+SWAGGER_UI_DIR = Path(__file__).resolve().parent / "static" / "swagger-ui"
+SWAGGER_UI_PATH = "/static/swagger-ui"
+
+
+def install_docs(app: FastAPI) -> None:
+    """GET /docs (and Swagger UI's OAuth2 redirect page) as FastAPI's, but every script, style and icon from the
+    service itself. For an app built with docs_url=None; the routes stay out of the OpenAPI document."""
+    app.mount(SWAGGER_UI_PATH, StaticFiles(directory=SWAGGER_UI_DIR), name="swagger-ui")
+    redirect_path = app.swagger_ui_oauth2_redirect_url
+    # validatorUrl None: otherwise Swagger UI may ask validator.swagger.io to check the document.
+    parameters = {**(app.swagger_ui_parameters or {}), "validatorUrl": None}
+
+    @app.get("/docs", include_in_schema=False)
+    def docs(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "").rstrip("/")  # behind a proxy prefix, as FastAPI's own page
+        assets = root + SWAGGER_UI_PATH
+        return get_swagger_ui_html(
+            openapi_url=root + app.openapi_url, title=f"{app.title} - Swagger UI",
+            swagger_js_url=f"{assets}/swagger-ui-bundle.js", swagger_css_url=f"{assets}/swagger-ui.css",
+            swagger_favicon_url=f"{assets}/favicon-32x32.png",
+            oauth2_redirect_url=root + redirect_path if redirect_path else None,
+            init_oauth=app.swagger_ui_init_oauth, swagger_ui_parameters=parameters)
+
+    if redirect_path:
+        @app.get(redirect_path, include_in_schema=False)
+        def docs_oauth2_redirect() -> HTMLResponse:
+            return get_swagger_ui_oauth2_redirect_html()
+
+
 def database_check(engine) -> Callable[[], None]:
     def check() -> None:
         with engine.connect() as conn:
@@ -248,7 +322,8 @@ def database_check(engine) -> Callable[[], None]:
 
 def create_service_app(*, service: str, title: str, description: str, routers: list, runtime, clock,
                        start_workers: bool = True) -> FastAPI:
-    """The one shape of every service's app: lifespan runs the relay and consumers, common routes mounted."""
+    """The one shape of every service's app: lifespan runs the relay and consumers, common routes mounted, /docs from
+    vendored Swagger UI (no ReDoc: its page loads fonts from Google and its script from a CDN)."""
     from contextlib import asynccontextmanager
 
     from shared.kafka_io import broker_reachable
@@ -260,7 +335,8 @@ def create_service_app(*, service: str, title: str, description: str, routers: l
         yield
         runtime.stop_workers()
 
-    app = FastAPI(title=title, version="1.0.0", description=description, lifespan=lifespan)
+    app = FastAPI(title=title, version="1.0.0", description=description, lifespan=lifespan, docs_url=None,
+                  redoc_url=None)
     if clock is not None:
         runtime.clock = clock
         if hasattr(runtime.services, "clock"):
@@ -271,8 +347,18 @@ def create_service_app(*, service: str, title: str, description: str, routers: l
 
     install_runtime_guard(runtime)
     install_common(app, service, database_check(runtime.engine), lambda: broker_reachable(runtime.settings.kafka_bootstrap))
+    install_docs(app)
     for router in routers:
         app.include_router(router)
+    if getattr(runtime, "policy_rules", None) is not None:
+        from shared.policy_api import policy_router
+
+        app.include_router(policy_router(service))
+    from shared.rule_data import NoRuleSet
+
+    @app.exception_handler(NoRuleSet)
+    async def no_rule_set(_request: Request, exc: NoRuleSet):  # a service may register its own wording after this
+        return api_error(409, "no_rule_set", str(exc), "该地区该日期没有生效的规则。", rule="no_rule_set")
     if runtime.settings.dev_token_issuer:
         _mount_dev_token_issuer(app, runtime.settings.jwt_secret)
         from shared.training import install_dev_clock  # here, not at the top: shared.training imports web
@@ -291,7 +377,7 @@ class DevTokenRequest(BaseModel):
 
 def _mount_dev_token_issuer(app: FastAPI, secret: str) -> None:
     """POST /dev/tokens: signs a token for any role and area. Only for `make run` and tests; off by default."""
-    from shared.auth import ROLE_AREA_LENGTH, ROLE_ZH, ROLES, issue_token
+    from shared.auth import POLICY_AREA_LENGTHS, ROLE_AREA_LENGTH, ROLE_ZH, ROLES, issue_token
     from shared.emits import route_emits
 
     def invalid(field: str, rule: str, message: str, message_zh: str) -> JSONResponse:
@@ -307,6 +393,9 @@ def _mount_dev_token_issuer(app: FastAPI, secret: str) -> None:
         if digits and (len(body.area) != digits or not body.area.isdigit()):
             return invalid("area", "area_length", f"a {body.role} officer's area is a {digits}-digit division code.",
                            f"{ROLE_ZH[body.role]}的辖区必须是 {digits} 位行政区划代码。")
+        if body.role == "policy" and (len(body.area) not in POLICY_AREA_LENGTHS or not body.area.isdigit()):
+            return invalid("area", "area_length", "a policy officer's area is a province (2 digits), prefecture (4) "
+                           "or county (6) division code.", "政策规则管理人员的辖区必须是 2 位（省）、4 位（市）或 6 位（县）行政区划代码。")
         token = issue_token(secret, subject=body.subject, role=body.role, area=body.area, name=body.name,
                             department=body.department)
         return {"access_token": token, "token_type": "bearer"}

@@ -1,6 +1,9 @@
 """Fixtures for integration, contract, chaos and end-to-end tests: the real Kafka broker and real PostgreSQL.
 
 `make test` starts both and sets TEST_KAFKA_BOOTSTRAP and TEST_PG_URL; without them these tests fail (never skip).
+On a broker with SASL (TEST_KAFKA_SECURITY=sasl|sasl_ssl and TEST_KAFKA_SECRETS, the password files deploy/kafka.sh
+made) every service connects as its own principal (<SERVICE>_KAFKA_SASL_USERNAME, ...), with the ACLs of
+deploy/kafka/acls.json granted for each test's topic prefix, and the tests' own clients as the `admin` principal.
 """
 from __future__ import annotations
 
@@ -26,6 +29,44 @@ from tests.services import SERVICES  # noqa: E402
 # Every test runs with the event guard strict: a commit that changes domain tables without writing an outbox
 # event fails (production only warns and counts events_missing_total). Services started as processes inherit it.
 os.environ.setdefault("EVENT_GUARD", "strict")
+
+KAFKA_SECRETS = os.environ.get("TEST_KAFKA_SECRETS", "")
+KAFKA_PROTOCOL = {"sasl": "SASL_PLAINTEXT", "sasl_ssl": "SASL_SSL"}.get(os.environ.get("TEST_KAFKA_SECURITY", ""), "")
+if KAFKA_SECRETS and not KAFKA_PROTOCOL:
+    raise RuntimeError("TEST_KAFKA_SECRETS is set: TEST_KAFKA_SECURITY must be sasl or sasl_ssl")
+_ADMIN_VARS = ("KAFKA_SECURITY_PROTOCOL", "KAFKA_SASL_MECHANISM", "KAFKA_SASL_USERNAME", "KAFKA_SASL_PASSWORD",
+               "KAFKA_SASL_PASSWORD_FILE", "KAFKA_SSL_CAFILE")
+
+
+def _principal_env(prefix: str, principal: str) -> dict[str, str]:
+    env = {prefix + "KAFKA_SECURITY_PROTOCOL": KAFKA_PROTOCOL, prefix + "KAFKA_SASL_MECHANISM": "SCRAM-SHA-512",
+           prefix + "KAFKA_SASL_USERNAME": principal,
+           prefix + "KAFKA_SASL_PASSWORD_FILE": str(Path(KAFKA_SECRETS) / f"{principal}.password")}
+    if KAFKA_PROTOCOL == "SASL_SSL":
+        env[prefix + "KAFKA_SSL_CAFILE"] = str(Path(KAFKA_SECRETS) / "ca.pem")
+    return env
+
+
+if KAFKA_PROTOCOL:
+    # the tests' inspection clients (read_topic, producer, ensure_topics without settings): the admin principal
+    os.environ.update(_principal_env("", "admin"))
+    # each service, in-process or as a process: its own principal, never the admin's
+    for _service in SERVICES:
+        for _name, _value in _principal_env(_service.upper() + "_", _service).items():
+            os.environ.setdefault(_name, _value)
+
+_granted: set[str] = set()
+
+
+def grant_topic_prefix(bootstrap: str, prefix: str) -> None:
+    """On a broker with ACLs: every principal's ACLs (deploy/kafka/acls.json) for this test's topic prefix."""
+    if not KAFKA_PROTOCOL or prefix in _granted:
+        return
+    from shared.broker_security import apply, load_table
+    from shared.kafka_io import KafkaSecurity
+
+    apply(bootstrap, KafkaSecurity.from_env(), Path(KAFKA_SECRETS), load_table(), prefix, users=False, topics=False)
+    _granted.add(prefix)
 
 
 def _required(name: str) -> str:
@@ -84,7 +125,10 @@ def databases(pg_server_url):
 @pytest.fixture
 def topic_prefix() -> str:
     """Each test gets its own topics (and consumer groups), so tests never see each other's events."""
-    return f"t{uuid.uuid4().hex[:8]}."
+    prefix = f"t{uuid.uuid4().hex[:8]}."
+    if KAFKA_PROTOCOL:
+        grant_topic_prefix(_required("TEST_KAFKA_BOOTSTRAP"), prefix)
+    return prefix
 
 
 @pytest.fixture
@@ -96,7 +140,9 @@ def topics(kafka_bootstrap, topic_prefix):
 
 def service_env(service: str, db_url: str, bootstrap: str, prefix: str, **extra) -> dict[str, str]:
     p = service.upper() + "_"
-    env = {k: v for k, v in os.environ.items()}
+    # a service never gets the tests' admin credentials, only its own principal's (set above on a SASL broker)
+    env = {k: v for k, v in os.environ.items() if k not in _ADMIN_VARS}
+    grant_topic_prefix(bootstrap, prefix)
     env.update({
         "PYTHONPATH": os.pathsep.join([str(ROOT)] + [str(ROOT / "services" / s) for s in SERVICES]),
         p + "DATABASE_URL": db_url, p + "KAFKA_BOOTSTRAP": bootstrap, p + "TOPIC_PREFIX": prefix,
@@ -163,7 +209,7 @@ class ServiceProcess:
 
 
 @pytest.fixture
-def processes(tmp_path):
+def processes(tmp_path, request):
     started: list[ServiceProcess] = []
 
     def start(service: str, command: str, env: dict[str, str], wait: bool = True) -> ServiceProcess:
@@ -174,6 +220,14 @@ def processes(tmp_path):
     yield start
     for p in started:
         p.stop()
+    report = getattr(request.node, "report_call", None)
+    if report is not None and report.failed:
+        # A failed test shows what its processes said (the report's "Captured stdout teardown"): a CI log alone
+        # then tells whether a consumer never got its partitions, a relay could not reach the broker, ...
+        for p in started:
+            lines = p.log_path.read_text(errors="replace").splitlines() if p.log_path.exists() else []
+            print(f"----- {p.service} {p.command} (last {min(len(lines), 80)} of {len(lines)} lines) -----")
+            print("\n".join(lines[-80:]))
 
 
 def wait_until(predicate, timeout: float = 60.0, interval: float = 0.1, message: str = "condition"):
@@ -215,3 +269,12 @@ def producer(kafka_bootstrap):
     p = make_producer(kafka_bootstrap, linger_ms=5)
     yield p
     p.close(timeout=5)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keeps the call phase's report on the test item, so fixtures can tell in teardown whether the test failed."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call":
+        item.report_call = report

@@ -61,6 +61,7 @@ def build(root: Path | None = None) -> dict:
                 "action": "receive", "channel": {"$ref": f"#/channels/{topic}"},
                 "messages": [{"$ref": f"#/channels/{topic}/messages/{event_type}"}],
                 "summary": f"{receiver} consumes {event_type} (inbox: applied once).", "x-receiver": receiver}
+    _partner_inbound(channels, operations, catalog)
     return {
         "asyncapi": "3.0.0",
         "info": {"title": "Rural low-income household platform — event backbone", "version": "1.0.0",
@@ -72,6 +73,33 @@ def build(root: Path | None = None) -> dict:
         "operations": dict(sorted(operations.items())),
         "components": {"messages": messages},
     }
+
+
+INBOUND = "partner.signal.{department}"
+
+
+def _partner_inbound(channels: dict, operations: dict, catalog: dict) -> None:
+    """Each partner department's own inbound topic: only its principal may write it (deploy/kafka/acls.json), so the
+    topic proves the department of every record on it."""
+    event_type = "partner.signal.reported"
+    ref = {"$ref": f"#/components/messages/{event_type}"}
+    for address, description in (
+            (INBOUND, "partner.signal.<department>: one department's records, written only by its broker principal "
+                      "partner-<department>; a record whose source_department is not the topic's is dead-lettered."),
+            (INBOUND + DLT_SUFFIX, "Dead letters of partner.signal.<department>.")):
+        channels[address] = {"address": address, "description": description, "messages": {event_type: ref},
+                             "parameters": {"department": {"description": "a department of "
+                                                           "deploy/kafka/partner-departments.txt"}}}
+    channels[INBOUND]["bindings"] = {"kafka": {"partitions": 3, "replicas": 1}}
+    message = {"$ref": f"#/channels/{INBOUND}/messages/{event_type}"}
+    operations[f"partner.send.{event_type}.department"] = {
+        "action": "send", "channel": {"$ref": f"#/channels/{INBOUND}"}, "messages": [message],
+        "summary": "A partner department sends a record on its own inbound topic.", "x-sender": "partner"}
+    for receiver in catalog[event_type].get("receivers", []):
+        operations[f"{receiver}.receive.{event_type}.department"] = {
+            "action": "receive", "channel": {"$ref": f"#/channels/{INBOUND}"}, "messages": [message],
+            "summary": f"{receiver} consumes every department's inbound topic; the department is the topic's.",
+            "x-receiver": receiver}
 
 
 def render(doc: dict) -> str:

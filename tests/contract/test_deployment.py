@@ -77,3 +77,13 @@ def test_a_service_configured_as_compose_does_starts_and_one_left_on_the_dev_sec
         check_startup(settings_cls(jwt_secret="operator-" + "x" * 40, dev_token_issuer=False, training_mode=False))
         with pytest.raises(ConfigurationError, match=f"{service.upper()}_JWT_SECRET"):
             check_startup(settings_cls(jwt_secret=DEV_JWT_SECRET, dev_token_issuer=False, training_mode=False))
+
+
+def test_the_ci_entry_point_is_valid_bash_and_runs_make_test():
+    import subprocess
+    from pathlib import Path
+    script = Path(__file__).resolve().parents[2] / ".ci" / "run"
+    checked = subprocess.run(["bash", "-n", str(script)], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stderr
+    lines = [line.strip() for line in script.read_text(encoding="utf-8").splitlines()]
+    assert lines[-1] == "make test" and "set -euo pipefail" in lines[:6]

@@ -132,3 +132,28 @@ def test_the_dev_token_issuer_names_the_field_and_rule(tmp_path):
     assert [(e["field"], e["rule"]) for e in area["errors"]] == [("area", "area_length")]
     assert "村级工作人员" in area["errors"][0]["message_zh"] and "12" in area["message"]
     assert missing["errors"][0]["field"] == "subject"
+
+
+def test_a_nul_character_in_a_json_body_is_a_422_naming_each_field_and_the_route_never_sees_it():
+    with TestClient(_app()) as c:
+        body = _bilingual(c.post("/things", json={"note": "a\x00b", "members": [{"name": "ok"}, {"na\x00me": "\x00"}]}),
+                          422)
+        assert sorted((e["field"], e["rule"]) for e in body["errors"]) == [
+            ("members[1].na\x00me", "no_nul_character"), ("members[1].na\x00me", "no_nul_character"),
+            ("note", "no_nul_character")]
+        # a body without one still reaches the route whole (read here, then replayed to it)
+        fine = c.post("/things", json={"when": 5, "amount": "inf"})
+        assert {e["field"] for e in fine.json()["errors"]} == {"when", "amount"}
+
+
+def test_a_streamed_ndjson_body_is_not_read_by_the_nul_check():
+    from shared.web import _nul_in_json_body
+
+    class Streamed:
+        method = "POST"
+        headers = {"content-type": "application/x-ndjson"}
+
+        async def body(self):
+            raise AssertionError("a streamed body must reach its route unread")
+    import asyncio
+    assert asyncio.run(_nul_in_json_body(Streamed())) is None

@@ -70,6 +70,10 @@ SEED_REQUESTS = {
         "region": "530102", "version": 2, "effective_from": "2099-01-01", "title": "五华区 2099 年低保标准",
         "legal_basis": {"document_number": "五民发〔2098〕1号"},
         "overrides": {"standards": {"dibao_standard_yuan_per_person_month": 650}}})],
+    # a petition from the public (nothing arrives for it by event): the staff steps and the status get a real id
+    "oversight": lambda: [("POST", "/api/v1/public/petitions", {
+        "category": "wrongly_missed", "division_code": "530102001001", "contact": {"phone": "13912345678"},
+        "description": "村里一户老人独居，重病无收入，一直没有纳入低保。"})],
 }
 
 

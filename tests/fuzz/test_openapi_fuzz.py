@@ -273,18 +273,25 @@ def _seeded_templates(svc: ServiceApp) -> set[tuple[str, str]]:
     return {(m, p) for (m, p), op in _declarations(svc).items() if "{" in p}
 
 
+def _assert_reached(run, service: str) -> None:
+    """A service with parameterised routes must have had them reached with seeded ids (the portal's OpenAPI lists
+    only its health routes: its pages are HTML forms, tested in services/portal/tests and tests/browser)."""
+    if _seeded_templates(run.svc):
+        assert run.reached, f"{service}: no parameterised route was reached with seeded ids: {run.seed_refusals}"
+
+
 @pytest.mark.parametrize("service", SERVICES)
 def test_fuzz_on_sqlite(service, tmp_path):
     run = fuzz(build(service, f"sqlite:///{tmp_path}/{service}.db"))
     _assert_clean(run)
-    assert run.reached, f"{service}: no parameterised route was reached with seeded ids: {run.seed_refusals}"
+    _assert_reached(run, service)
 
 
 @pytest.mark.parametrize("service", SERVICES)
 def test_fuzz_on_postgresql(service, databases):
     run = fuzz(build(service, databases.create(service)))
     _assert_clean(run)
-    assert run.reached, f"{service}: no parameterised route was reached with seeded ids: {run.seed_refusals}"
+    _assert_reached(run, service)
 
 
 def numeric_inputs_without_bounds(doc: dict) -> list[str]:

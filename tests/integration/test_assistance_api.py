@@ -67,8 +67,8 @@ def test_cash_follows_the_rules_of_the_households_region_with_the_rule_version(r
     enrol(runtime, clock, "hh-tk", programmes=("tekun",), income=0.0, members=1)
     granted = {g["data"]["household_id"]: g["data"] for g in outbox(runtime, "assistance.benefit.granted")}
     yn, gz, tk = granted["hh-yn"], granted["hh-gz"], granted["hh-tk"]
-    assert (yn["amount_yuan"], yn["rule_version"]) == (400.0, "CN-A-2022.1+53-A-2026.1"), "(600 - 400) x 2 in Yunnan"
-    assert (gz["amount_yuan"], gz["rule_version"]) == (284.0, "CN-A-2022.1"), "(542 - 400) x 2 nationally"
+    assert (yn["amount_yuan"], yn["rule_version"]) == (400.0, "53-v2"), "(600 - 400) x 2 in Yunnan"
+    assert (gz["amount_yuan"], gz["rule_version"]) == (284.0, "CN-v1"), "(542 - 400) x 2 nationally"
     assert yn["kind"] == "dibao_top_up" and yn["frequency"] == "monthly" and yn["currency"] == "CNY"
     assert "(¥600 standard − ¥400 per-capita income) × 2" in yn["explanation"]["en"]
     assert "低保标准600元" in yn["explanation"]["zh"]
@@ -270,6 +270,7 @@ STAFF_ENDPOINTS = [
     ("get", "/api/v1/households/{hh}", None, "village", "partner"),
     ("get", "/api/v1/households/{hh}/audit", None, "township", "partner"),
     ("post", "/api/v1/households/{hh}/needs-assessment", {"sudden_hardship": True}, "village", "county"),
+    ("get", "/api/v1/referrals/{rid}", None, "village", "partner"),
     ("post", "/api/v1/referrals/{rid}/cancellation", {"reason": "家庭搬迁"}, "township", "partner"),
     ("post", "/api/v1/referrals/{rid}/feedback", {"rating": 3}, "village", "partner"),
     ("get", "/api/v1/providers/{pid}", None, "county", None),
@@ -278,6 +279,15 @@ STAFF_ENDPOINTS = [
      {"capacity_per_period": 3, "period_kind": "month", "unit_cost_yuan": "50"}, "county", "partner"),
     ("post", "/api/v1/providers/{pid}/status", {"active": False, "reason": "核查"}, "county", "partner"),
 ]
+
+
+def test_staff_read_one_referral_with_its_slip_code_and_allowed_steps(client, runtime, scene):
+    r = client.get(f"/api/v1/referrals/{scene['rid']}", headers=token(runtime, "village", VILLAGE))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["referral_id"] == scene["rid"] and body["household_id"] == "hh-1" and body["provider_id"] == "wuhua-skills"
+    assert body["status"] == "referred" and "cancel" in body["allowed_actions"] and body["feedback_code"]
+    assert client.get("/api/v1/referrals/no-such", headers=token(runtime, "village", VILLAGE)).status_code == 404
 
 
 @pytest.mark.parametrize("method,url,body,role,wrong", STAFF_ENDPOINTS, ids=[f"{e[0]} {e[1]}" for e in STAFF_ENDPOINTS])
@@ -406,7 +416,7 @@ def test_enrolments_and_exits_flow_in_from_the_broker_and_benefits_flow_out(runt
     enrolled = Event(type="identification.household.enrolled", source="/services/identification", subject=household,
                      data={"case_id": f"case-{household}", "household_id": household, "file_number": "530102-2026-000009",
                            "division_code": VILLAGE, "programmes": ["dibao", "medical"], "categories": {},
-                           "rule_version": "CN-2022.1+53-2026.1", "enrolled_at": START.isoformat(), "member_count": 3,
+                           "rule_version": "53-v2", "enrolled_at": START.isoformat(), "member_count": 3,
                            "per_capita_monthly_income_yuan": 500.0, "scores": {"income": 30}})
     exited = exit_event(household, "dibao", ["medical"], exit_id="ex-kafka")
     ensure_topics(kafka_bootstrap, [topic_prefix + t for t in ("identification.household", "gradual_exit.household")])

@@ -55,7 +55,7 @@ def enrol(runtime, clock, household_id, *, programmes=("temporary",), scores=Non
                   data={"case_id": f"case-{household_id}", "household_id": household_id,
                         "file_number": f"{division[:6]}-2026-{abs(hash(household_id)) % 999999:06d}",
                         "division_code": division, "programmes": list(programmes), "categories": categories or {},
-                        "rule_version": "CN-2022.1+53-2026.1", "enrolled_at": clock.now().isoformat(),
+                        "rule_version": "53-v2", "enrolled_at": clock.now().isoformat(),
                         "member_count": members, "scores": scores or {}})
     if income is not None:  # optional in the contract: identification may not know it
         event.data["per_capita_monthly_income_yuan"] = income

@@ -26,7 +26,7 @@ COUNTY = VILLAGE[:6]
 # 09:00 in Beijing on 2 March: the observation's month 1 runs 2 March - 1 April, month 4 starts 2 June.
 START = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)
 SHARES = [1, 1, 1, 0.8, 0.6, 0.5]
-RULES = "GE-CN-2022.1+GE-53-2026.1"
+RULES = "53-v2"
 
 
 @pytest.fixture
@@ -62,7 +62,7 @@ def enrolled(household, *, programmes=("dibao", "medical"), income=300.0, member
     return Event(type="identification.household.enrolled", source="/services/identification", subject=household,
                  data={"case_id": f"case-{household}", "household_id": household, "file_number": "530102-2026-000042",
                        "division_code": VILLAGE, "programmes": list(programmes), "categories": {},
-                       "rule_version": "CN-2022.1+53-2026.1", "enrolled_at": START.isoformat(),
+                       "rule_version": "53-v2", "enrolled_at": START.isoformat(),
                        "member_count": members, "per_capita_monthly_income_yuan": income, "scores": {"income": 40}})
 
 
@@ -169,16 +169,16 @@ def test_the_taper_is_paid_month_by_month_and_a_revert_restores_the_full_amount(
     assert dibao(client, runtime, household)["paid_amount_yuan"] == "240.00"
 
     # Income falls back mid-schedule: the observation is reverted and the full amount is paid again.
-    reverted = observation("reverted", household, "obs-1", at=clock.now(), rule_version="GE-CN-2022.1+GE-53-2026.2")
+    reverted = observation("reverted", household, "obs-1", at=clock.now(), rule_version="53-v3")
     send(producer, topic_prefix, reverted, times=2)
     wait_until(lambda: adjusted(runtime)[-1]["change"] == "reverted", 60, message="the revert")
     benefit = dibao(client, runtime, household)
     assert (benefit["paid_share"], benefit["paid_amount_yuan"], benefit["taper"]["status"]) == (1.0, "400.00",
                                                                                                "reverted")
-    assert "回落至450元" in benefit["taper"]["reason_zh"] and "GE-53-2026.2" in benefit["taper"]["reason_en"]
+    assert "回落至450元" in benefit["taper"]["reason_zh"] and "53-v3" in benefit["taper"]["reason_en"]
     last = adjusted(runtime)[-1]
     assert (last["month"], last["share"], last["amount_yuan"], last["previous_amount_yuan"], last["rule_version"]) \
-        == (0, 1.0, 400.0, 240.0, "GE-CN-2022.1+GE-53-2026.2")
+        == (0, 1.0, 400.0, 240.0, "53-v3")
     # Month 6 would pay 50 %: a reverted taper pays nothing less.
     at_month(clock, 6)
     assert taper_months(runtime) == 0

@@ -75,6 +75,26 @@ def test_partner_records_on_the_inbound_topic_become_clues_once_and_bad_ones_are
     assert [a["actor"] for a in audit_rows(runtime, "clue", raised["data"]["clue_id"])] == ["partner:medical_insurance"]
 
 
+def test_a_departments_own_inbound_topic_says_the_department_and_a_record_naming_another_is_dead_lettered(
+        consuming, producer, kafka_bootstrap, topic_prefix):
+    """partner.signal.<department>: only that department's principal may write it on a broker with ACLs
+    (tests/integration/test_broker_security.py), so the topic, not the record's field, is the department."""
+    runtime, topic = consuming, topic_prefix + "partner.signal.medical_insurance"
+    own = partner_event(signal(person(1), "MI-200"))
+    send(producer, topic, own)
+    forged = signal(person(2), "MI-201")
+    forged["source_department"] = "human_resources"  # medical insurance writing in human resources' name
+    send(producer, topic, partner_event(forged))
+    producer.flush()
+
+    wait_until(lambda: count(runtime, Signal) == 1, timeout=60, message="the department's own record to be taken in")
+    [dead] = read_topic(kafka_bootstrap, topic + ".dlt", expected=1, timeout=30)
+    assert dict(dead.headers)["dlt.reason"] == b"handler"
+    assert "source_department: must_match_topic" in dict(dead.headers)["dlt.error"].decode()
+    [raised] = outbox(runtime, "discovery.clue.raised")
+    assert raised["data"]["source"]["department"] == "medical_insurance" and raised["causationid"] == own.id
+
+
 STEP_TIME = {"identification.case.opened": AT, "identification.notice.published": AT + timedelta(days=20),
              "identification.household.enrolled": AT + timedelta(days=30)}
 

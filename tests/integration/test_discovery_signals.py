@@ -59,7 +59,7 @@ def test_a_json_lines_file_gets_one_result_per_record_in_order(client, runtime):
     raised = outbox(runtime, "discovery.clue.raised")
     assert [e["data"]["clue_id"] for e in raised] == [lines[0]["clue_id"], lines[7]["clue_id"]]
     first, death = (e["data"] for e in raised)
-    assert first["rule_id"] == "medical.per_stay.others" and first["rule_version"] == "cn-2025.1+53-2025.1"
+    assert first["rule_id"] == "medical.per_stay.others" and first["rule_version"] == "53-v2"
     assert first["evidence"]["value"] == "12000" and first["evidence"]["threshold"] == "10000"
     assert first["verification_task"] == {"area": VILLAGE, "due_on": "2026-06-08"}  # 7 days for medium severity
     assert death["severity"] == "high" and death["verification_task"]["due_on"] == "2026-06-04"

@@ -103,7 +103,7 @@ def test_an_exit_starts_one_plan_with_a_check_in_every_quarter_for_three_years(c
     assert detail["status"] == "active" and detail["programmes"] == ["dibao"]
     assert [s["due_on"] for s in detail["schedule"]][:2] == ["2026-06-02", "2026-09-02"]
     assert len(detail["schedule"]) == 12 and detail["ends_on"] == "2029-03-02" == detail["schedule"][-1]["due_on"]
-    assert detail["rule_version"] == "CN-FU-2025.1+53-FU-2026.1"
+    assert detail["rule_version"] == "53-v2"
     assert detail["grace_days"] == 15 and detail["next_due_on"] == "2026-06-02"
     assert all("*" in m["id_number"] for m in detail["members"]), "ID numbers are masked in answers"
     started = outbox(runtime, "followup.plan.started")
@@ -215,7 +215,7 @@ def test_a_risk_in_a_check_in_raises_exactly_one_relapse_event_per_episode(clien
     assert r.status_code == 201, r.text
     body = r.json()
     assert body["new_episode"] is True and body["plan"]["status"] == "relapsed"
-    assert body["relapse"]["risk_kind"] == "income_drop" and body["relapse"]["rule_version"] == "CN-FU-2025.1+53-FU-2026.1"
+    assert body["relapse"]["risk_kind"] == "income_drop" and body["relapse"]["rule_version"] == "53-v2"
     assessment = body["checkin"]["assessment"]
     assert assessment["at_risk"] and "Relapse risk" in assessment["explanation_en"] and "返贫风险" in assessment["explanation_zh"]
     [relapse] = outbox(runtime, "followup.relapse.detected")
@@ -223,7 +223,7 @@ def test_a_risk_in_a_check_in_raises_exactly_one_relapse_event_per_episode(clien
     assert data["household_id"] == plan.household_id == relapse["subject"] and data["plan_id"] == plan.id
     assert {r["code"] for r in data["reasons"]} == {"income.below_line", "income.drop"}
     assert len(data["members"]) == 3 and all(len(m["id_number"]) == 18 for m in data["members"])
-    assert data["evidence"]["rule_version"] == "CN-FU-2025.1+53-FU-2026.1"
+    assert data["evidence"]["rule_version"] == "53-v2"
     assert data["evidence"]["source_type"] == "checkin"
 
     # the same open episode: another risky visit and a partner's signal add evidence, no second event

@@ -64,7 +64,7 @@ def test_enrolment_opens_one_participation_per_programme_with_its_line_and_the_f
     household = client.get("/api/v1/households/hh-1", headers=village(runtime)).json()
     assert [(p["programme"], p["status"], p["line_yuan_per_person_month"]) for p in household["programmes"]] == [
         ("dibao", "supported", "542.00"), ("medical", "supported", None), ("monitoring", "supported", "725.00")]
-    assert all(p["rule_version"] == "GE-CN-2022.1" for p in household["programmes"])
+    assert all(p["rule_version"] == "CN-v1" for p in household["programmes"])
     assert (household["next_review_due"], household["review_interval_months"], household["review_basis"]) == (
         "2027-03-02", 12, "stable")
     assert household["has_labour_capacity"] is True and household["per_capita_monthly_income_yuan"] == "400.00"
@@ -79,7 +79,7 @@ def test_enrolment_opens_one_participation_per_programme_with_its_line_and_the_f
     assert {p["participation_id"] for p in data["participations_opened"]} == {
         p["participation_id"] for p in household["programmes"]}
     assert data["review"] == {"next_due_on": "2027-03-02", "interval_months": 12, "basis": "stable",
-                              "rule_version": "GE-CN-2022.1"}
+                              "rule_version": "CN-v1"}
     with runtime.session_factory() as s, s.begin():  # the same enrolment again (a redelivery): nothing changes
         handlers.on_household_enrolled(s, event, runtime.services)
     assert count(runtime, Participation) == 3 and count(runtime, Enrolment) == 1
@@ -112,10 +112,10 @@ def test_income_above_one_line_starts_an_observation_for_that_programme_only(cli
     assert {d["programme"]: d["action"] for d in answer["decisions"]} == {
         "dibao": "start_observation", "monitoring": "none", "medical": "none"}
     dibao = next(d for d in answer["decisions"] if d["programme"] == "dibao")
-    assert dibao["rule_version"] == "GE-CN-2022.1" and "542.00" in dibao["explanation_en"] and "542.00元" in dibao["explanation_zh"]
+    assert dibao["rule_version"] == "CN-v1" and "542.00" in dibao["explanation_en"] and "542.00元" in dibao["explanation_zh"]
     started = last_event(runtime, "gradual_exit.observation.started")
     assert started["data"]["programme"] == "dibao" and started["data"]["ends_on"] == "2026-09-02"
-    assert started["data"]["line_yuan_per_person_month"] == 542.0 and started["data"]["rule_version"] == "GE-CN-2022.1"
+    assert started["data"]["line_yuan_per_person_month"] == 542.0 and started["data"]["rule_version"] == "CN-v1"
     assert started["causationid"] == last_event(runtime, "gradual_exit.situation.recorded")["id"]
 
     clock.advance(days=31)
@@ -184,7 +184,7 @@ def test_the_regional_line_and_taper_apply_in_yunnan(client, runtime, clock):
     assert record(client, runtime, headers=v, **recheck("600.00"))["decisions"][0]["action"] == "none", "at the line"
     answer = record(client, runtime, headers=v, per_capita_monthly_income_yuan="600.01")
     assert answer["decisions"][0]["action"] == "start_observation"
-    assert answer["decisions"][0]["rule_version"] == "GE-CN-2022.1+GE-53-2026.1"
+    assert answer["decisions"][0]["rule_version"] == "53-v2"
     headers = county(runtime, YUNNAN_VILLAGE[:6])
     observation = client.get("/api/v1/households/hh-1", headers=headers).json()["programmes"][0]["observation"]
     assert observation["support_share_now"] == 1.0
@@ -243,7 +243,7 @@ def test_a_stable_household_leaves_one_programme_through_review_notice_and_decis
                                                     "income_stable", "guarantees_secured", "labour_capacity",
                                                     "notice_held"]
     assert all(r["en"] and r["zh"] for r in data["reasons"])
-    assert data["rule_version"] == "GE-CN-2022.1" and data["file_number"] == f"{COUNTY}-2026-000001"
+    assert data["rule_version"] == "CN-v1" and data["file_number"] == f"{COUNTY}-2026-000001"
     assert data["per_capita_monthly_income_yuan"] == 700.0
     assert [m["id_number"] for m in data["members"]] == [m["id_number"] for m in members()]
     assert programme_of(client, runtime, "near_dibao")["status"] == "supported"

@@ -496,3 +496,31 @@ def test_every_step_of_a_case_is_an_event_and_every_timestamp_has_an_offset(clie
                *[x["resolved_at"] for x in detail["objections"]], *[x["received_at"] for x in detail["sources"]]]
     for stamp in stamps:
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)", stamp), stamp
+
+
+def test_actionable_lists_what_is_on_each_levels_desk_earliest_deadline_first(client, runtime):
+    first, second, third = open_case(runtime, seed=11), open_case(runtime, seed=12), open_case(runtime, seed=13)
+    v, t, c = token(runtime, "village", VILLAGE), token(runtime, "township", TOWNSHIP), token(runtime, "county", COUNTY)
+    walk_to_notice(client, runtime, second.id)  # public_notice: the township's (close, objections)
+
+    def desk(headers, **params):
+        r = client.get("/api/v1/cases", headers=headers, params={"actionable": "true", "order": "deadline", **params})
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    village = desk(v)
+    assert {i["case_id"] for i in village["items"]} == {first.id, third.id} and village["total"] == 2
+    assert all(i["actions_for_you"] == ["start_assessment"] for i in village["items"])
+    township = desk(t)
+    assert {i["case_id"] for i in township["items"]} == {first.id, second.id, third.id}
+    on_notice = next(i for i in township["items"] if i["case_id"] == second.id)
+    assert on_notice["allowed_actions"] == ["lodge_objection", "resolve_objection", "close_notice", "withdraw"]
+    assert on_notice["actions_for_you"] == ["resolve_objection", "close_notice", "withdraw"]
+    deadlines = [i["deadline"] for i in township["items"]]
+    assert deadlines == sorted(deadlines, key=lambda d: (d is None, d or ""))
+    assert desk(c)["total"] == 0  # the county may withdraw any open case, but nothing waits for its decision yet
+    everything = client.get("/api/v1/cases", headers=c).json()
+    assert everything["total"] == 3 and all(i["actions_for_you"] == ["withdraw"] for i in everything["items"]
+                                            if i["case_id"] != second.id)
+    detail = client.get(f"/api/v1/cases/{second.id}", headers=v).json()
+    assert detail["actions_for_you"] == [] and "close_notice" in detail["allowed_actions"]

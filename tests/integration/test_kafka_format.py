@@ -26,7 +26,9 @@ def test_a_broker_formats_and_starts_with_a_cluster_id_beginning_with_a_dash(tmp
     assert cluster_id.startswith("-") and len(cluster_id) == 22
     port = free_port()
     env = {**os.environ, "KAFKA_PORT": str(port), "KAFKA_CONTROLLER_PORT": str(free_port()),
-           "KAFKA_DATA": str(tmp_path / "kafka"), "KAFKA_CLUSTER_ID": cluster_id, "KAFKA_HEAP": "256m"}
+           "KAFKA_DATA": str(tmp_path / "kafka"), "KAFKA_CLUSTER_ID": cluster_id, "KAFKA_HEAP": "256m",
+           # a plain broker of its own, whatever the suite's broker runs with (never the suite's credentials)
+           "KAFKA_SECURITY": "plaintext", "KAFKA_SECRETS": str(tmp_path / "secrets")}
     try:
         started = kafka_sh("start", env)
         assert started.returncode == 0, started.stdout + started.stderr

@@ -5,8 +5,8 @@ from pathlib import Path
 
 from assistance import consumers, handlers
 from assistance.config import Settings
-from assistance.domain.rules import load_rule_sets
-from assistance.models import messaging, metadata
+from assistance.domain.rules import policy_rules
+from assistance.models import messaging, metadata, policy_rulesets
 from assistance.scheduled import reconsider_daily, taper_months
 from shared.clock import Clock
 from shared.contracts import registry
@@ -24,9 +24,12 @@ def build_runtime(settings: Settings | None = None, clock: Clock | None = None) 
     runtime = ServiceRuntime(settings, metadata, messaging, MIGRATIONS, OWNED_TOPICS)
     if clock is not None:
         runtime.clock = clock
-    services = handlers.Services(outbox=runtime.outbox, clock=runtime.clock, rule_sets=load_rule_sets(),
+    rules = policy_rules(policy_rulesets, refresh_seconds=settings.policy_refresh_seconds).bind(runtime.session_factory)
+    services = handlers.Services(outbox=runtime.outbox, clock=runtime.clock, rules=rules,
                                  feedback_key=settings.feedback_key())
     runtime.services = services
+    runtime.consumers.append(rules.consumer_spec("assistance"))
+    runtime.policy_rules = rules  # GET /api/v1/policy/in-force (shared.policy_api)
     runtime.consumers.append(ConsumerSpec(name="assistance.intake", handlers=consumers.intake_handlers(services)))
     runtime.periodic.append(("new_period", settings.period_check_seconds, reconsider_daily))
     runtime.periodic.append(("taper_months", settings.period_check_seconds, taper_months))

@@ -35,7 +35,7 @@ from assistance.domain.needs import derive_needs
 from assistance.domain.periods import period_key
 from assistance.domain.priority import inputs_signature, priority
 from assistance.domain.quality import code_matches, summarise
-from assistance.domain.rules import RuleSet, local_date, select_rule_set
+from assistance.domain.rules import RuleSet, local_date
 from assistance.domain.taper import parse_schedule
 from assistance.models import (
     Benefit,
@@ -58,6 +58,7 @@ from shared.clock import Clock
 from shared.envelope import Event
 from shared.observability import correlation_id
 from shared.outbox import OutboxWriter
+from shared.policy_client import PolicyRules
 
 SOURCE = "/services/assistance"
 PUBLIC = Principal("household", "public", "")
@@ -100,11 +101,12 @@ class Services:
 
     outbox: OutboxWriter
     clock: Clock
-    rule_sets: list[RuleSet]
+    rules: PolicyRules[RuleSet]  # the published policy's assistance section (assistance.domain.rules.policy_rules)
     feedback_key: str = field(repr=False, default="")
 
     def rules_for(self, division_code: str, on) -> RuleSet:
-        return select_rule_set(self.rule_sets, division_code, on)
+        """The rule set in force for the division on the day (the replica is re-read when a version is published)."""
+        return self.rules.for_division(division_code, on)
 
     def emit(self, session: Session, household_id: str, event_type: str, data: dict,
              cause: Event | None = None) -> Event:

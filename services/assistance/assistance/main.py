@@ -8,6 +8,7 @@ from assistance.bootstrap import build_runtime
 from assistance.domain.referrals import IllegalTransition
 from assistance.domain.rules import NoRuleSet
 from assistance.handlers import Conflict, InvalidInput, NotFound
+from assistance.reassessment import OutsideArea
 from shared.clock import Clock
 from shared.runtime import ServiceRuntime
 from shared.web import api_error, create_service_app
@@ -42,6 +43,10 @@ def create_app(runtime: ServiceRuntime | None = None, clock: Clock | None = None
         return api_error(422, "validation_failed", "The request is not valid; see errors.",
                          "请求内容不符合要求，详见 errors。",
                          errors=[{"field": exc.field, "rule": exc.rule, "message": exc.en, "message_zh": exc.zh}])
+
+    @app.exception_handler(OutsideArea)
+    async def outside(_request: Request, exc: OutsideArea):
+        return api_error(403, "outside_area", exc.en, exc.zh, rule="division_within_area")
 
     @app.exception_handler(NoRuleSet)
     async def no_rules(_request: Request, exc: NoRuleSet):

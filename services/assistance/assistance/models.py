@@ -1,4 +1,4 @@
-"""assistance's tables (its own database): households, needs, providers and capacity, referrals, benefits, feedback, plus outbox, inbox, idempotency, audit."""
+"""assistance's tables (its own database): households, needs, providers and capacity, referrals, benefits, feedback, plus outbox, inbox, idempotency, audit and the replica of published policy."""
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -25,6 +25,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.audit import define_audit_table
 from shared.messaging_tables import define_messaging_tables
+from shared.policy_client import define_policy_table
 
 
 class Base(DeclarativeBase):
@@ -298,6 +299,25 @@ class ServiceState(Base):
     value: Mapped[str] = mapped_column(String(200))
 
 
+class Reassessment(Base):
+    """A county officer's re-assessment of an area's cash benefits under the rules in force on the day it ran."""
+
+    __tablename__ = "reassessments"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    area: Mapped[str] = mapped_column(String(12), index=True)
+    run_on: Mapped[date] = mapped_column(Date)
+    requested_by: Mapped[str] = mapped_column(String(128))
+    requested_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    note: Mapped[str | None] = mapped_column(Text)
+    considered: Mapped[int] = mapped_column(Integer)
+    changed: Mapped[int] = mapped_column(Integer)
+    rule_versions: Mapped[list] = mapped_column(JSON)
+    changes: Mapped[list] = mapped_column(JSON)  # at most CHANGES_KEPT entries; `changed` counts them all
+
+
 messaging = define_messaging_tables(Base.metadata)
 audit_log = define_audit_table(Base.metadata)
+# the published policy versions (a replica kept by shared.policy_client.PolicyStore; the rules come from here)
+policy_rulesets = define_policy_table(Base.metadata)
 metadata = Base.metadata

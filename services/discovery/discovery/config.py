@@ -8,7 +8,9 @@ from shared.config import ServiceSettings
 class Settings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="DISCOVERY_", extra="ignore")
     service_name: str = "discovery"
-    screening_rules_dir: str = Field("", description="folder of screening rule sets (*.json); empty = the package's own")
+    partner_departments: str = Field("", description="comma-separated departments whose inbound topics "
+                                                      "partner.signal.<department> are consumed; empty: "
+                                                      "deploy/kafka/partner-departments.txt")
     signal_batch_size: int = Field(500, ge=1, le=10_000, description="partner records committed per transaction")
     clue_verification_days: int = Field(7, ge=1, description="days the village has to verify a clue by a home visit")
     clue_verification_days_urgent: int = Field(3, ge=1, description="the same for a high-severity clue")

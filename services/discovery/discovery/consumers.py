@@ -1,4 +1,5 @@
-"""Kafka entry points of discovery: translate identification's decisions and partners' inbound signals into use cases."""
+"""Kafka entry points of discovery: translate identification's decisions and re-assessments, partners' inbound signals
+and follow-up's findings into use cases."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -10,7 +11,8 @@ from discovery import handlers
 from discovery.domain.lifecycle import StatusFacts
 from discovery.domain.screening import NoRulesInForce, Screener
 from discovery.domain.signals import InvalidSignal, parse_record
-from shared.consumer import Handler, PermanentError
+from shared.broker_security import DepartmentMismatch, check_signal_department
+from shared.consumer import Handler, PermanentError, current_topic
 from shared.emits import emits
 from shared.envelope import Event
 
@@ -109,12 +111,18 @@ def identification_handlers(context: ContextFactory) -> dict[str, Handler]:
 
 
 def partner_signal_handlers(context: ContextFactory, screener: Callable[[], Screener]) -> dict[str, Handler]:
-    """The inbound topic partner.signal: the same screening path as POST /api/v1/signals. A record that passes its
+    """The inbound topics partner.signal.<department> (the department is the topic's: the broker lets only that
+    department's principal write there) and the legacy partner.signal: the same screening path as POST /api/v1/signals. A record that passes its
     contract but breaks a domain rule (check digit, a date in the future, …) can never be applied: dead letter."""
 
     @emits("discovery.clue.raised", "discovery.household.updated")
     def reported(session: Session, event: Event) -> None:
         ctx = context()
+        try:
+            check_signal_department(event.data.get("source_department", ""), current_topic.get(),
+                                    ctx.settings.topic_prefix)
+        except DepartmentMismatch as mismatch:
+            raise PermanentError(str(mismatch)) from None
         try:
             record = parse_record(event.data, today=ctx.today())
         except InvalidSignal as invalid:
@@ -127,6 +135,27 @@ def partner_signal_handlers(context: ContextFactory, screener: Callable[[], Scre
                              channel="topic", cause=event)
 
     return {"partner.signal.reported": reported}
+
+
+def reassessment_handlers(context: ContextFactory) -> dict[str, Handler]:
+    """identification's re-assessment under a new policy version: a household newly eligible becomes a risk clue for
+    the village to verify (handlers.on_reassessment_flagged); a repeated flag for the same version changes nothing."""
+
+    @emits("discovery.clue.raised", UPDATED)  # updated: a refused household's record starts again
+    def flagged(session: Session, event: Event) -> None:
+        handlers.on_reassessment_flagged(session, context(), event)
+
+    return {"identification.reassessment.flagged": flagged}
+
+
+def petition_handlers(context: ContextFactory) -> dict[str, Handler]:
+    """oversight's accepted petitions: a wrongly missed household (漏保) becomes a clue for its village, once."""
+
+    @emits("discovery.clue.raised", UPDATED)
+    def accepted(session: Session, event: Event) -> None:
+        handlers.on_petition_accepted(session, context(), event)
+
+    return {"oversight.petition.accepted": accepted}
 
 
 def followup_handlers(context: ContextFactory) -> dict[str, Handler]:

@@ -24,6 +24,7 @@ from discovery.domain.lifecycle import (
     MERGEABLE_STATUSES,
     PENDING_CLUE_STATUSES,
     RESTARTING_STATUSES,
+    STANDING_CLUE_STATUSES,
     STEP_LABELS,
     ClueFacts,
     StatusFacts,
@@ -35,6 +36,8 @@ from discovery.domain.lifecycle import (
     household_moves_forward,
     referral_content,
 )
+from discovery.domain import petition as petitions
+from discovery.domain.reassessment import SOURCE_DEPARTMENT, clue_of_flag
 from discovery.domain.screening import RiskClue
 from discovery.domain.signals import SignalRecord
 from discovery.models import (
@@ -413,6 +416,63 @@ def _refer(session: Session, ctx: Context, household: Household, record: Discove
 
 # --- partner signals and risk clues -------------------------------------------------------------------------------
 @dataclass(frozen=True)
+class ClueDraft:
+    """A risk clue about to be raised: where it comes from (a partner's record, or a re-assessment) and what met."""
+
+    source_department: str
+    external_id: str
+    channel: str  # http | topic
+    kind: str
+    rule_id: str
+    rule_version: str
+    severity: str
+    id_number: str | None  # the person it is about; None for a clue about the whole household (re-assessment)
+    division_code: str
+    occurred_on: date
+    evidence: dict
+    explanation_en: str
+    explanation_zh: str
+    signal_id: int | None = None
+
+
+def _raise_clue(session: Session, ctx: Context, household: Household, draft: ClueDraft, *, actor: Principal,
+                cause: Event | None, audit_details: dict | None = None) -> Clue:
+    """discovery.clue.raised: the clue on the household's open record with a verification task for the village
+    (sooner when severe), or linked to the file of a household already enrolled or in follow-up."""
+    now = ctx.clock.now()
+    linked = household.lifecycle_status in LINKED_STATUSES
+    discovery_record = None if linked else open_record_of(session, ctx, household)
+    days = (ctx.settings.clue_verification_days_urgent if draft.severity == "high"
+            else ctx.settings.clue_verification_days)
+    row = Clue(id=_new_id(), household_id=household.id, record_id=discovery_record.id if discovery_record else None,
+               signal_id=draft.signal_id, source_department=draft.source_department, external_id=draft.external_id,
+               channel=draft.channel, kind=draft.kind, rule_id=draft.rule_id, rule_version=draft.rule_version,
+               severity=draft.severity, id_number=draft.id_number, division_code=draft.division_code,
+               occurred_on=draft.occurred_on, evidence=dict(draft.evidence), explanation_en=draft.explanation_en,
+               explanation_zh=draft.explanation_zh, status="linked" if linked else "raised", raised_at=now,
+               updated_at=now, task_area=None if linked else draft.division_code,
+               task_due_on=None if linked else ctx.today() + timedelta(days=days))
+    session.add(row)
+    session.flush()
+    data: dict[str, Any] = {
+        "clue_id": row.id, "household_id": household.id, "record_id": row.record_id,
+        "division_code": row.division_code, "raised_at": now.isoformat(), "status": row.status,
+        "household_lifecycle_status": household.lifecycle_status,
+        "source": {"department": row.source_department, "external_id": row.external_id, "channel": row.channel},
+        "kind": row.kind, "rule_id": row.rule_id, "rule_version": row.rule_version, "severity": row.severity,
+        "occurred_on": row.occurred_on.isoformat(), "evidence": row.evidence,
+        "explanation": {"en": row.explanation_en, "zh": row.explanation_zh},
+    }
+    if not linked:
+        data["verification_task"] = {"area": row.task_area, "due_on": row.task_due_on.isoformat()}
+    _emit(ctx, session, "discovery.clue.raised", household.id, data, now, cause)
+    _audit(session, ctx, actor, "clue.raised", "clue", row.id, None, row.status,
+           {"household_id": household.id, "rule_id": row.rule_id, "rule_version": row.rule_version,
+            "source": f"{row.source_department}:{row.external_id}", **(audit_details or {})})
+    return row
+
+
+@dataclass(frozen=True)
 class SignalOutcome:
     status: str  # clue | no_clue | duplicate
     clue_id: str | None = None
@@ -435,37 +495,96 @@ def take_signal(session: Session, ctx: Context, record: SignalRecord, clue: Risk
         return SignalOutcome("no_clue")
     household = recognise_household(session, ctx, [{"id_number": record.id_number}], record.division_code,
                                     actor).household
-    linked = household.lifecycle_status in LINKED_STATUSES
-    discovery_record = None if linked else open_record_of(session, ctx, household)
-    days = (ctx.settings.clue_verification_days_urgent if clue.severity == "high"
-            else ctx.settings.clue_verification_days)
-    row = Clue(id=_new_id(), household_id=household.id, record_id=discovery_record.id if discovery_record else None,
-               signal_id=signal_id, source_department=record.source_department, external_id=record.external_id,
-               channel=channel, kind=clue.kind, rule_id=clue.rule_id, rule_version=clue.rule_version,
-               severity=clue.severity, id_number=clue.id_number, division_code=clue.division_code,
-               occurred_on=clue.occurred_on, evidence=dict(clue.evidence), explanation_en=clue.explanation_en,
-               explanation_zh=clue.explanation_zh, status="linked" if linked else "raised", raised_at=now,
-               updated_at=now, task_area=None if linked else clue.division_code,
-               task_due_on=None if linked else ctx.today() + timedelta(days=days))
-    session.add(row)
-    session.flush()
+    row = _raise_clue(session, ctx, household, ClueDraft(
+        source_department=record.source_department, external_id=record.external_id, channel=channel,
+        kind=clue.kind, rule_id=clue.rule_id, rule_version=clue.rule_version, severity=clue.severity,
+        id_number=clue.id_number, division_code=clue.division_code, occurred_on=clue.occurred_on,
+        evidence=dict(clue.evidence), explanation_en=clue.explanation_en, explanation_zh=clue.explanation_zh,
+        signal_id=signal_id), actor=actor, cause=cause, audit_details={"upload_id": upload_id})
     repository.set_signal_clue(session, signal_id, row.id)
-    data: dict[str, Any] = {
-        "clue_id": row.id, "household_id": household.id, "record_id": row.record_id,
-        "division_code": row.division_code, "raised_at": now.isoformat(), "status": row.status,
-        "household_lifecycle_status": household.lifecycle_status,
-        "source": {"department": row.source_department, "external_id": row.external_id, "channel": channel},
-        "kind": row.kind, "rule_id": row.rule_id, "rule_version": row.rule_version, "severity": row.severity,
-        "occurred_on": row.occurred_on.isoformat(), "evidence": row.evidence,
-        "explanation": {"en": row.explanation_en, "zh": row.explanation_zh},
-    }
-    if not linked:
-        data["verification_task"] = {"area": row.task_area, "due_on": row.task_due_on.isoformat()}
-    _emit(ctx, session, "discovery.clue.raised", household.id, data, now, cause)
-    _audit(session, ctx, actor, "clue.raised", "clue", row.id, None, row.status,
-           {"household_id": household.id, "rule_id": row.rule_id, "rule_version": row.rule_version,
-            "source": f"{row.source_department}:{row.external_id}", "upload_id": upload_id})
     return SignalOutcome("clue", row.id, row.status)
+
+
+# --- re-assessment under a new policy version ---------------------------------------------------------------------
+def _household_of_flag(session: Session, ctx: Context, d: dict) -> Household:
+    """The household a flag is about, locked: the one it was merged into if it was merged; a new record (no members
+    yet: the verification visit records them) where its case stands in identification if discovery never saw it."""
+    household = repository.get_household(session, d["household_id"], lock=True)
+    for _ in range(10):  # follow merges (a short chain; bounded against a cycle in bad data)
+        if household is None or household.lifecycle_status != "merged" or not household.merged_into:
+            break
+        household = repository.get_household(session, household.merged_into, lock=True)
+    if household is not None:
+        return household
+    now = ctx.clock.now()
+    household = Household(id=d["household_id"], division_code=d["division_code"],
+                          lifecycle_status=HOUSEHOLD_STATUS_OF_STEP[d["case_status"]], case_id=d["case_id"],
+                          case_status=d["case_status"], programmes=[], opened_at=now, updated_at=now)
+    session.add(household)
+    session.flush()
+    _audit(session, ctx, audit.SYSTEM, "household.created", "household", household.id, None,
+           household.lifecycle_status, {"reassessment_id": d["reassessment_id"], "case_id": d["case_id"],
+                                        "case_status": d["case_status"]})
+    return household
+
+
+def on_reassessment_flagged(session: Session, ctx: Context, event: Event) -> Clue | None:
+    """identification.reassessment.flagged: a county re-assessment under a new policy version found the household
+    newly eligible for a programme. It becomes a risk clue (kind reassessment, source identification and the run's
+    id) that the village verifies and refers or dismisses like any other; none when the household already has a
+    clue from a re-assessment under the same rule version that is standing or was dismissed after a visit (every run
+    of the re-assessment flags it again: the village is asked once per version), or one from this run.
+    Returns the clue raised, or None."""
+    d = event.data
+    flagged_at = datetime.fromisoformat(d["flagged_at"].replace("Z", "+00:00"))
+    flagged_on = flagged_at.astimezone(timezone(timedelta(hours=ctx.settings.china_utc_offset_hours))).date()
+    found = clue_of_flag(d, flagged_on)
+    household = _household_of_flag(session, ctx, d)
+    for clue in repository.clues_of_household(session, household.id):
+        if clue.kind == found.kind and (clue.external_id == found.external_id or (
+                clue.rule_version == found.rule_version and clue.status in STANDING_CLUE_STATUSES | {"dismissed"})):
+            log.info("re-assessment flag about a household with a standing re-assessment clue",
+                     extra={"household_id": household.id, "clue_id": clue.id, "rule_version": found.rule_version})
+            return None
+    return _raise_clue(session, ctx, household, ClueDraft(
+        source_department=SOURCE_DEPARTMENT, external_id=found.external_id, channel="topic", kind=found.kind,
+        rule_id=found.rule_id, rule_version=found.rule_version, severity=found.severity, id_number=None,
+        division_code=found.division_code, occurred_on=found.occurred_on, evidence=found.evidence,
+        explanation_en=found.explanation_en, explanation_zh=found.explanation_zh), actor=audit.SYSTEM, cause=event)
+
+
+# --- petitions (oversight) ------------------------------------------------------------------------------------------
+def on_petition_accepted(session: Session, ctx: Context, event: Event) -> Clue | None:
+    """oversight.petition.accepted about a wrongly missed household (漏保) in a village: a clue of kind petition for
+    the village to verify (domain.petition), once per petition (a redelivery or replay raises nothing more). Any other
+    petition changes nothing here."""
+    d = event.data
+    if not petitions.applies(d):
+        return None
+    accepted_at = datetime.fromisoformat(d["accepted_at"].replace("Z", "+00:00"))
+    accepted_on = accepted_at.astimezone(timezone(timedelta(hours=ctx.settings.china_utc_offset_hours))).date()
+    found = petitions.clue_of_petition(d, accepted_on)
+    household = repository.get_household(session, d["household_id"], lock=True) if d.get("household_id") else None
+    if household is None:
+        household_id = petitions.household_id_for(d["petition_id"])
+        household = repository.get_household(session, household_id, lock=True)
+        if household is None:
+            now = ctx.clock.now()
+            household = Household(id=household_id, division_code=d["division_code"], lifecycle_status="in_discovery",
+                                  programmes=[], opened_at=now, updated_at=now)
+            session.add(household)
+            session.flush()
+            _audit(session, ctx, audit.SYSTEM, "household.created", "household", household.id, None,
+                   household.lifecycle_status, {"petition_id": d["petition_id"],
+                                                "tracking_number": d["tracking_number"]})
+    for clue in repository.clues_of_household(session, household.id):
+        if clue.source_department == petitions.SOURCE_DEPARTMENT and clue.external_id == found.external_id:
+            return None
+    return _raise_clue(session, ctx, household, ClueDraft(
+        source_department=petitions.SOURCE_DEPARTMENT, external_id=found.external_id, channel="topic",
+        kind=found.kind, rule_id=found.rule_id, rule_version=found.rule_version, severity=found.severity,
+        id_number=None, division_code=found.division_code, occurred_on=found.occurred_on, evidence=found.evidence,
+        explanation_en=found.explanation_en, explanation_zh=found.explanation_zh), actor=audit.SYSTEM, cause=event)
 
 
 def record_upload(session: Session, ctx: Context, sender: Principal, upload_id: str, counts: dict) -> None:
@@ -507,12 +626,21 @@ def verify_clue(session: Session, ctx: Context, clue_id: str, body, visitor: Pri
     now = ctx.clock.now()
     clue, household = _clue_for(session, clue_id, visitor, "verification")
     people = [{"id_number": m.id_number, "name": m.name, "relationship": m.relationship} for m in body.members]
+    if body.confirmed and not people and not repository.members_of(session, household.id):
+        # a household known only by a petition or a re-assessment flag: the visit is where its members are learnt
+        raise Refused(422, "validation_failed", "The request is not valid; see errors.", "请求内容不符合要求，详见 errors。",
+                      errors=[{"field": "members", "rule": "members_required_for_unknown_household",
+                               "message": "no members are known for this household yet: record the members seen at "
+                                          "the visit to confirm the clue",
+                               "message_zh": "该户尚无家庭成员信息，确认线索时须登记走访所见的家庭成员"}])
     if people:
-        if clue.id_number not in {p["id_number"] for p in people}:
+        if clue.id_number is not None and clue.id_number not in {p["id_number"] for p in people}:
             raise Refused(422, "validation_failed", "The request is not valid; see errors.", "请求内容不符合要求，详见 errors。",
                           errors=[{"field": "members", "rule": "members_include_clue_person",
                                    "message": "the members seen at the visit must include the person the clue is about",
                                    "message_zh": "走访登记的家庭成员必须包含线索涉及的人员"}])
+        if not repository.members_of(session, household.id):  # a household known only by id (re-assessment)
+            repository.add_members(session, household.id, people, now)
         recognise_household(session, ctx, people, clue.division_code, visitor)
         session.refresh(clue)  # a merge may have moved it to another household record
         household = repository.get_household(session, clue.household_id, lock=True)
@@ -550,6 +678,10 @@ def refer_clue(session: Session, ctx: Context, clue_id: str, staff: Principal) -
     if household.lifecycle_status in LINKED_STATUSES:  # defensive: enrolment links pending clues
         raise Refused(409, "household_enrolled", "The household is already enrolled; its clues join its file.",
                       "该户已纳入救助，线索并入家庭档案，不再转入认定。", allowed_next_steps=["dismissal"])
+    if not repository.members_of(session, household.id):  # defensive: identification needs the members
+        raise Refused(409, "members_unknown", "No members are known for this household; record them at a "
+                      "verification visit before referring it.", "该户尚无家庭成员信息，须先入户核实登记家庭成员再转入认定。",
+                      allowed_next_steps=["verification", "dismissal"])
     record = _record_for_clue(session, ctx, household, clue)
     return _refer(session, ctx, household, record, "clue", clue.id, staff)
 

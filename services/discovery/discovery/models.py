@@ -1,5 +1,6 @@
 """discovery's tables (its own database): households and their one open record, applications, home visits, partner
-signals and risk clues, referrals, the audit trail, plus outbox, inbox and idempotency keys."""
+signals and risk clues, referrals, the audit trail, the replica of published policy (screening rules), plus outbox,
+inbox and idempotency keys."""
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -27,6 +28,7 @@ from sqlalchemy.orm import relationship as relation
 
 from shared.audit import define_audit_table
 from shared.messaging_tables import define_messaging_tables
+from shared.policy_client import define_policy_table
 
 BigIntId = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -203,7 +205,9 @@ class Signal(Base):
 
 
 class Clue(Base):
-    """A risk clue 风险线索: a screening hit, verified by a home visit, then referred to identification or dismissed."""
+    """A risk clue 风险线索: a screening hit on a partner's signal, or a household a re-assessment under a new policy
+    version found newly eligible (kind reassessment, source identification), verified by a home visit, then referred
+    to identification or dismissed."""
 
     __tablename__ = "clues"
 
@@ -218,7 +222,8 @@ class Clue(Base):
     rule_id: Mapped[str] = mapped_column(String(80))
     rule_version: Mapped[str] = mapped_column(String(80))
     severity: Mapped[str] = mapped_column(String(10))
-    id_number: Mapped[str] = mapped_column(String(18), index=True)
+    # the person it is about; none for a clue about the whole household (a re-assessment's)
+    id_number: Mapped[str | None] = mapped_column(String(18), index=True)
     division_code: Mapped[str] = mapped_column(String(12), index=True)
     occurred_on: Mapped[date] = mapped_column(Date)
     evidence: Mapped[dict] = mapped_column(JSON)
@@ -262,4 +267,5 @@ class Referral(Base):
 
 messaging = define_messaging_tables(Base.metadata)
 audit_log = define_audit_table(Base.metadata)
+policy_rulesets = define_policy_table(Base.metadata)  # replica of policy.ruleset.published
 metadata = Base.metadata

@@ -8,7 +8,8 @@ from sqlalchemy.orm import Session
 from followup import handlers
 from followup.domain.plan import IllegalTransition
 from followup.domain.rules import NoRuleSet
-from shared.consumer import Handler, PermanentError
+from shared.broker_security import DepartmentMismatch, check_signal_department
+from shared.consumer import Handler, PermanentError, current_topic
 from shared.emits import emits
 from shared.envelope import Event
 
@@ -26,9 +27,15 @@ def exit_handlers(services: Callable[[], handlers.Services]) -> dict[str, Handle
     return {"gradual_exit.household.exited": exited}
 
 
-def partner_signal_handlers(services: Callable[[], handlers.Services]) -> dict[str, Handler]:
+def partner_signal_handlers(services: Callable[[], handlers.Services], topic_prefix: str = "") -> dict[str, Handler]:
+    """partner.signal.<department> (the department is the topic's) and the legacy partner.signal."""
+
     @emits(*handlers.on_partner_signal.__emits__)
     def reported(session: Session, event: Event) -> None:
+        try:
+            check_signal_department(event.data.get("source_department", ""), current_topic.get(), topic_prefix)
+        except DepartmentMismatch as mismatch:
+            raise PermanentError(str(mismatch)) from None
         handlers.on_partner_signal(session, event, services())
 
     return {"partner.signal.reported": reported}

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from followup import repository
 from followup.domain import plan as lifecycle
 from followup.domain.risk import CheckinObservation, RiskAssessment, assess_checkin, assess_signal
-from followup.domain.rules import NoRuleSet, RuleBook, RuleSet
+from followup.domain.rules import NoRuleSet, RuleSet
 from followup.domain.schedule import (
     Cadence,
     Due,
@@ -29,6 +29,7 @@ from followup.domain.schedule import (
 )
 from followup.domain.signals import InvalidSignal, check_amounts
 from followup.models import Checkin, PartnerSignal, Plan, PlanExit, Relapse, ScheduledCheckin, audit_log
+from followup.policy import select as select_rules
 from shared import audit
 from shared.auth import Principal, require_area, require_role
 from shared.clock import Clock
@@ -37,6 +38,7 @@ from shared.emits import emits
 from shared.envelope import Event
 from shared.observability import correlation_id
 from shared.outbox import OutboxWriter
+from shared.policy_client import PolicyRules
 
 SOURCE = "/services/followup"
 
@@ -83,10 +85,10 @@ class Services:
 
     outbox: OutboxWriter
     clock: Clock
-    rules: RuleBook
+    rules: PolicyRules[RuleSet]  # followup.policy.policy_rules(): the published policy documents
 
     def rules_for(self, division_code: str, on: date, programme: str | None = None) -> RuleSet:
-        return self.rules.select(division_code, local_date(on), programme)
+        return select_rules(self.rules, division_code, local_date(on), programme)
 
     def today(self) -> date:
         return local_date(self.clock.now())

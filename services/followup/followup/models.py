@@ -1,5 +1,5 @@
 """followup's tables (its own database): plans, their schedule, check-ins, partner signals and relapse episodes,
-plus outbox, inbox, idempotency keys and the audit trail. Nothing here is ever deleted."""
+plus outbox, inbox, idempotency keys, the audit trail and the replica of published policy. Nothing here is ever deleted."""
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -25,6 +25,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.audit import define_audit_table
 from shared.messaging_tables import define_messaging_tables
+from shared.policy_client import define_policy_table
 
 NAMING = {"ix": "ix_%(column_0_label)s", "uq": "uq_%(table_name)s_%(column_0_name)s",
           "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s", "pk": "pk_%(table_name)s"}
@@ -186,4 +187,6 @@ class Relapse(Base):
 
 messaging = define_messaging_tables(Base.metadata)
 audit_log = define_audit_table(Base.metadata)
+# the replica of the policy service's published documents, where followup's rules come from (followup.policy)
+policy_rulesets = define_policy_table(Base.metadata)
 metadata = Base.metadata

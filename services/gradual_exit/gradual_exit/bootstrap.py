@@ -6,13 +6,14 @@ from typing import Callable
 
 from gradual_exit import handlers
 from gradual_exit.config import Settings
-from gradual_exit.domain.rules import load_rule_book
-from gradual_exit.models import messaging, metadata
+from gradual_exit.domain.rules import RuleSet
+from gradual_exit.models import messaging, metadata, policy_rulesets
 from gradual_exit.scheduled import complete_observations, report_due_reviews
 from shared.clock import Clock
 from shared.contracts import registry
 from shared.emits import emits
 from shared.kafka_io import topic_for
+from shared.policy_client import PolicyRules
 from shared.runtime import ConsumerSpec, ServiceRuntime
 
 MIGRATIONS = str(Path(__file__).resolve().parent.parent / "migrations")
@@ -33,7 +34,14 @@ def build_runtime(settings: Settings | None = None, clock: Clock | None = None) 
     runtime = ServiceRuntime(settings or Settings(), metadata, messaging, MIGRATIONS, OWNED_TOPICS)
     if clock is not None:
         runtime.clock = clock
-    services = handlers.Services(outbox=runtime.outbox, clock=runtime.clock, rules=load_rule_book())
+    # The rules: the published policy versions kept in policy_rulesets by the consumer below, plus the shipped bundle;
+    # a newly published version applies from its first day without a restart.
+    rules = PolicyRules("gradual_exit", build=RuleSet.from_policy, table=policy_rulesets,
+                        refresh_seconds=runtime.settings.policy_refresh_seconds)
+    runtime.consumers.append(rules.consumer_spec("gradual_exit"))
+    runtime.policy_rules = rules  # GET /api/v1/policy/in-force (shared.policy_api)
+    rules.bind(runtime.session_factory)
+    services = handlers.Services(outbox=runtime.outbox, clock=runtime.clock, rules=rules)
     runtime.services = services
     runtime.consumers.append(ConsumerSpec(name="gradual_exit.enrolments", handlers={
         "identification.household.enrolled": bind(handlers.on_household_enrolled, services),

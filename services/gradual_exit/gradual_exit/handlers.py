@@ -22,7 +22,7 @@ from gradual_exit.domain.observation import (
     support_schedule,
 )
 from gradual_exit.domain.reviews import next_review, overdue_explanation, review_basis
-from gradual_exit.domain.rules import PROGRAMMES, RuleBook, RuleSet
+from gradual_exit.domain.rules import PROGRAMMES, RuleSet
 from gradual_exit.domain.situation import HouseholdFacts, Member, SituationUpdate, apply_update, enrolment_facts
 from gradual_exit.models import (
     Enrolment,
@@ -42,6 +42,7 @@ from shared.emits import emits
 from shared.envelope import Event
 from shared.observability import correlation_id
 from shared.outbox import OutboxWriter
+from shared.policy_client import PolicyRules
 
 SOURCE = "/services/gradual_exit"
 SITUATION_RECORDED = "gradual_exit.situation.recorded"
@@ -87,9 +88,10 @@ class Services:
 
     outbox: OutboxWriter
     clock: Clock
-    rules: RuleBook
+    rules: PolicyRules[RuleSet]  # the published policy's gradual_exit section (replica + shipped bundle)
 
     def rules_for(self, division_code: str, on) -> RuleSet:
+        """The rule set in force for the division on the (China) day of ``on``; raises NoRuleSet when none is."""
         return self.rules.for_division(division_code, local_date(on))
 
     def emit(self, session: Session, household_id: str, event_type: str, data: dict, cause: Event | None = None) -> Event:

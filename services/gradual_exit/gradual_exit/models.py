@@ -1,5 +1,6 @@
 """gradual_exit's tables (its own database): households, their participations per programme, observations, exit
-notices with their objections and recorded situations, plus outbox, inbox, idempotency and audit."""
+notices with their objections and recorded situations, plus outbox, inbox, idempotency and audit, and the replica of
+the published policy versions (policy_rulesets, kept by the policy consumer)."""
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -11,6 +12,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.audit import define_audit_table
 from shared.messaging_tables import define_messaging_tables
+from shared.policy_client import define_policy_table
 
 
 class Base(DeclarativeBase):
@@ -171,4 +173,5 @@ class Situation(Base):
 
 messaging = define_messaging_tables(Base.metadata)
 audit_log = define_audit_table(Base.metadata)
+policy_rulesets = define_policy_table(Base.metadata)
 metadata = Base.metadata

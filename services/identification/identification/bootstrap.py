@@ -7,8 +7,8 @@ from pathlib import Path
 from identification import handlers
 from identification.config import Settings
 from identification.domain.calendar import WorkingCalendar
-from identification.domain.rules import load_rule_sets
-from identification.models import messaging, metadata
+from identification.domain.rules import policy_rules
+from identification.models import messaging, metadata, policy_rulesets
 from identification.scheduled import check_deadlines
 from shared.clock import Clock
 from shared.contracts import registry
@@ -33,12 +33,21 @@ def build_runtime(settings: Settings | None = None, clock: Clock | None = None) 
     runtime = ServiceRuntime(settings or Settings(), metadata, messaging, MIGRATIONS, OWNED_TOPICS)
     if clock is not None:
         runtime.clock = clock
-    services = handlers.Services(outbox=runtime.outbox, clock=runtime.clock, rule_sets=load_rule_sets(),
+    # The rules: the replica of published policy (kept by the identification.policy consumer) over the shipped
+    # bundle, re-read when a new version arrives; no restart, no rule file of our own.
+    rules = policy_rules(policy_rulesets, refresh_seconds=runtime.settings.policy_refresh_seconds)
+    rules.bind(lambda: runtime.session_factory())  # deferred: the engine is made on first use, not at build time
+    services = handlers.Services(outbox=runtime.outbox, clock=runtime.clock, rules=rules,
                                  calendar=WorkingCalendar.china())
     runtime.services = services
     runtime.consumers.append(ConsumerSpec(name="identification.intake", handlers={
         "discovery.application.submitted": _bound(handlers.on_application_submitted, services),
         "discovery.household.referred": _bound(handlers.on_household_referred, services),
     }))
+    runtime.consumers.append(rules.consumer_spec("identification"))
+    runtime.consumers.append(ConsumerSpec(name="identification.petitions", handlers={
+        "oversight.petition.accepted": _bound(handlers.on_petition_accepted, services),
+    }))
+    runtime.policy_rules = rules  # GET /api/v1/policy/in-force (shared.policy_api)
     runtime.periodic.append(("deadlines", runtime.settings.deadline_check_seconds, check_deadlines))
     return runtime

@@ -1,14 +1,19 @@
-"""identification's use cases: case intake from events, and the statutory workflow's staff actions.
+"""identification's use cases: case intake from events, the statutory workflow's staff actions, the re-assessment of
+decided households when the rules change (and the read-only preview of a policy draft), and the citizen's stateless
+self-check.
 
-Each function changes state, writes its events to the outbox and an audit row, inside the caller's transaction.
+Each function that changes state writes its events to the outbox and an audit row, inside the caller's transaction.
 The workflow rules themselves (which step may follow which, under what condition) live in domain/workflow.py.
 """
 from __future__ import annotations
 
+import logging
 import uuid
+from collections import Counter
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Callable
 
 from sqlalchemy.orm import Session
 
@@ -17,8 +22,10 @@ from identification.domain import workflow
 from identification.domain.assessment import HouseholdFacts, per_capita_monthly_income
 from identification.domain.calendar import WorkingCalendar, local_date
 from identification.domain.eligibility import Decision, Reason, decide
-from identification.domain.rules import PROGRAMMES, RuleSet, select_rule_set
-from identification.models import Assessment, Case, CaseSource, Notice, Objection, Review, audit_log
+from identification.domain.reassessment import OutcomeChange, compare, facts_from_record
+from identification.domain.rules import PROGRAMMES, NoRuleSet, RuleSet
+from identification.domain.self_check import SelfCheck, self_check
+from identification.models import Assessment, Case, CaseSource, Notice, Objection, Reassessment, Recheck, Review, audit_log
 from shared import audit
 from shared.auth import Principal, require_area, require_role
 from shared.clock import Clock, china_time
@@ -26,7 +33,9 @@ from shared.emits import emits
 from shared.envelope import Event
 from shared.observability import correlation_id
 from shared.outbox import OutboxWriter
+from shared.policy_client import PolicyRules
 
+log = logging.getLogger(__name__)
 SOURCE = "/services/identification"
 
 # Who may take each step (admin may take any): the village runs the home visit and the democratic review with the
@@ -48,18 +57,34 @@ class NotFound(LookupError):
     pass
 
 
+class OutsideArea(PermissionError):
+    """A command or preview named an area that is not inside the officer's own (answered 403, in both languages)."""
+
+    def __init__(self, requested: str, area: str):
+        self.requested, self.area = requested, area
+        self.en = (f"Division {requested or 'national'} is not inside your area {area or 'national'}: "
+                   f"you may only act on your own area.")
+        self.zh = f"行政区划{requested or '全国'}不在您的辖区{area or '全国'}之内，只能对本辖区操作。"
+        super().__init__(self.en)
+
+
 @dataclass
 class Services:
     """What the use cases need besides the session: wired once in bootstrap."""
 
     outbox: OutboxWriter
     clock: Clock
-    rule_sets: list[RuleSet]
+    rules: PolicyRules[RuleSet]  # published policy (replica + shipped bundle), read locally
     calendar: WorkingCalendar
     notice_policy: workflow.NoticePolicy = field(default_factory=workflow.load_notice_policy)
 
     def rules_for(self, division_code: str, on) -> RuleSet:
-        return select_rule_set(self.rule_sets, division_code, on)
+        """The rule set in force for the division on the day (pass the day the decision is, or was, made)."""
+        return self.rules.for_division(division_code, on)
+
+    def rules_of_version(self, version: str) -> RuleSet:
+        """The rule set a past assessment or decision cites (its ``rule_version``)."""
+        return self.rules.by_version(version)
 
     def emit(self, session: Session, case: Case, event_type: str, data: dict, cause: Event | None = None) -> Event:
         event = cause.caused(event_type, SOURCE, data, subject=case.household_id) if cause else Event(
@@ -495,8 +520,219 @@ def report_overdue(session: Session, svc: Services) -> int:
     return len(cases)
 
 
+# -- re-assessment when the rules change ------------------------------------------------------------------------
+
+# A household is re-assessed when its latest case ended: refused (rejected) or enrolled.
+REASSESSED_STATES = ("enrolled", "rejected")
+SUMMARY_HOUSEHOLDS = 200
+REASSESS_ROLES = ("county",)
+PREVIEW_ROLES = ("county", "policy")
+
+
+@dataclass(frozen=True)
+class HouseholdChange:
+    case: Case
+    held: tuple[str, ...]
+    change: OutcomeChange
+
+
+def _within(actor: Principal, division_code: str) -> None:
+    if not division_code.startswith(actor.area):
+        raise OutsideArea(division_code, actor.area)
+
+
+def _held(case: Case) -> tuple[str, ...]:
+    """The programmes the household is enrolled in (none for a refused household)."""
+    if case.status != "enrolled":
+        return ()
+    return tuple(p for p in (case.decision or {}).get("programmes", ()) if p in PROGRAMMES)
+
+
+def assessed_rules(svc: Services, case: Case, assessment: Assessment) -> RuleSet:
+    """The rule set the household's latest assessment used; when that version is no longer known (a record older
+    than the current version names), the one in force for the division on the assessment's day."""
+    try:
+        return svc.rules_of_version(assessment.rule_version)
+    except NoRuleSet:
+        return svc.rules_for(case.division_code, assessment.assessed_at)
+
+
+def compare_area(session: Session, svc: Services, prefix: str,
+                 rules_pair: Callable[[Case, Assessment], tuple[RuleSet, RuleSet]]) -> tuple[list[HouseholdChange], int]:
+    """Every household under ``prefix`` whose latest case ended (REASSESSED_STATES), its latest assessment's facts
+    re-run under the pair of rule sets (previous, candidate) ``rules_pair`` gives. Returns the
+    households considered and how many were skipped because their assessment holds no facts to re-run."""
+    considered, skipped = [], 0
+    for case, assessment in repository.latest_cases_with_assessment(session, prefix, REASSESSED_STATES):
+        try:
+            facts = facts_from_record(case.division_code, assessment.facts)
+        except (TypeError, ValueError):
+            skipped += 1
+            continue
+        held = _held(case)
+        previous, candidate = rules_pair(case, assessment)
+        considered.append(HouseholdChange(case, held, compare(facts, previous, candidate,
+                                                              emergency=assessment.emergency, held=held)))
+    return considered, skipped
+
+
+def _by_programme(changes: list[HouseholdChange], attribute: str) -> dict[str, int]:
+    counts = Counter(p for c in changes for p in getattr(c.change, attribute))
+    return {p: counts[p] for p in PROGRAMMES if counts[p]}
+
+
+def run_reassessment(session: Session, svc: Services, actor: Principal, *, division_code: str,
+                     note: str | None = None) -> Reassessment:
+    """The county's re-assessment after a standard changed: every household in the area whose latest case ended
+    refused (rejected) or enrolled is re-run on its latest assessment's facts under the rules in force today (the
+    services' clock), against the rule set that assessment used.
+
+    A household newly eligible for a programme it does not hold is flagged, one
+    ``identification.reassessment.flagged`` event each (discovery turns it into a clue to follow up, so a new case
+    starts from a visit, not from a silent change). A household no longer eligible for a programme it holds is
+    counted and listed in the summary only: its enrolment is NOT changed here (exit is gradual_exit's business,
+    after its own review and notice). The run is stored (``reassessments``), audited, and closed by
+    ``identification.reassessment.completed`` with the counts, the rule versions and at most 200 household entries.
+    """
+    require_role(actor, REASSESS_ROLES, "running a re-assessment", action_zh="发起重新评估")
+    _within(actor, division_code)
+    now = svc.clock.now()
+    today = local_date(now)
+    reassessment_id = str(uuid.uuid4())
+    changes, skipped = compare_area(
+        session, svc, division_code,
+        lambda case, assessment: (assessed_rules(svc, case, assessment), svc.rules_for(case.division_code, today)))
+    flagged = [c for c in changes if c.change.newly_eligible]
+    losing = [c for c in changes if c.change.no_longer_eligible]
+    current = sorted({c.change.rule_version for c in changes})
+    previous = sorted({c.change.previous_rule_version for c in changes})
+    changing = [c for c in changes if c.change.changed]
+    households = [{"household_id": c.case.household_id, "case_id": c.case.id, "division_code": c.case.division_code,
+                   "case_status": c.case.status, "flagged": bool(c.change.newly_eligible),
+                   "newly_eligible": list(c.change.newly_eligible),
+                   "no_longer_eligible": list(c.change.no_longer_eligible),
+                   "rule_version": c.change.rule_version, "previous_rule_version": c.change.previous_rule_version}
+                  for c in changing[:SUMMARY_HOUSEHOLDS]]
+    summary = {"considered": len(changes), "flagged": len(flagged), "no_longer_eligible": len(losing),
+               "skipped_without_facts": skipped, "rule_versions": current, "previous_rule_versions": previous,
+               "newly_eligible_by_programme": _by_programme(flagged, "newly_eligible"),
+               "no_longer_eligible_by_programme": _by_programme(losing, "no_longer_eligible"),
+               "households": households, "truncated": len(changing) > SUMMARY_HOUSEHOLDS}
+    row = Reassessment(id=reassessment_id, division_code=division_code, run_on=today, requested_by=actor.subject[:128],
+                       requested_at=now, note=note, considered=len(changes), flagged=len(flagged),
+                       no_longer_eligible=len(losing), rule_versions={"current": current, "previous": previous},
+                       summary=summary)
+    session.add(row)
+    session.flush()
+    for c in flagged:
+        svc.emit(session, c.case, "identification.reassessment.flagged", {
+            "reassessment_id": reassessment_id, "household_id": c.case.household_id,
+            "division_code": c.case.division_code, "case_id": c.case.id, "case_status": c.case.status,
+            "newly_eligible": list(c.change.newly_eligible), "no_longer_eligible": list(c.change.no_longer_eligible),
+            "rule_version": c.change.rule_version, "previous_rule_version": c.change.previous_rule_version,
+            "reasons": c.change.reasons, "flagged_at": now.isoformat()})
+    audit.record(session, audit_log, actor=actor, at=now, action="run_reassessment", entity_type="reassessment",
+                 entity_id=reassessment_id, details={"division_code": division_code, "considered": len(changes),
+                                                     "flagged": len(flagged), "no_longer_eligible": len(losing),
+                                                     "rule_versions": current, "note": note})
+    svc.outbox.add(session, Event(
+        type="identification.reassessment.completed", source=SOURCE, subject=reassessment_id,
+        correlationid=correlation_id.get(), data={
+            "reassessment_id": reassessment_id, "division_code": division_code, "run_on": today.isoformat(),
+            "actor": _actor(actor), "note": note, "considered": len(changes), "flagged": len(flagged),
+            "no_longer_eligible": len(losing), "skipped_without_facts": skipped, "rule_versions": current,
+            "previous_rule_versions": previous, "households": households, "truncated": summary["truncated"],
+            "completed_at": now.isoformat()}))
+    return row
+
+
+PREVIEW_EXAMPLES = 20
+
+
+def preview_policy(session: Session, svc: Services, actor: Principal, *, region: str, effective_from: date,
+                   candidate: RuleSet) -> dict:
+    """How a candidate rule set would change the outcome of the households in ``region`` ∩ the officer's area whose
+    latest case ended refused or enrolled: their latest facts under the rules in force on ``effective_from`` against
+    ``candidate``. A household where a more local version than the candidate's region stays in force keeps its
+    outcome (the candidate would not apply there). Reads only."""
+    require_role(actor, PREVIEW_ROLES, "previewing a policy version", action_zh="预览规则版本影响")
+    if region.startswith(actor.area):
+        scope = region
+    elif actor.area.startswith(region):
+        scope = actor.area
+    else:
+        raise OutsideArea(region, actor.area)
+    in_force = set()
+
+    def pair(case: Case, _assessment: Assessment):
+        current = svc.rules_for(case.division_code, effective_from)
+        in_force.add(current.version)
+        if len(svc.rules.entry_for(case.division_code, effective_from).region) > len(region):
+            return current, current  # a more local version stays in force there: the outcome cannot change
+        return current, candidate
+
+    changes, skipped = compare_area(session, svc, scope, pair)
+    changing = [c for c in changes if c.change.changed]
+    return {"service": "identification", "region": region, "area": scope, "rule_version": candidate.version,
+            "effective_from": effective_from.isoformat(), "compared_with": sorted(in_force),
+            "households_considered": len(changes), "households_changing": len(changing),
+            "skipped_without_facts": skipped,
+            "newly_eligible": _by_programme(changing, "newly_eligible"),
+            "no_longer_eligible": _by_programme(changing, "no_longer_eligible"),
+            "examples": [{"household_id": c.case.household_id, "newly_eligible": list(c.change.newly_eligible),
+                          "no_longer_eligible": list(c.change.no_longer_eligible)}
+                         for c in changing[:PREVIEW_EXAMPLES]]}
+
+
+# -- the citizen's self-check ----------------------------------------------------------------------------------------
+
+def check_eligibility(svc: Services, *, division_code: str, facts: HouseholdFacts, emergency: bool) -> SelfCheck:
+    """What may fit a household the citizen describes: eligibility under the rules in force for the division today
+    (China date of the services' clock), told in plain words. Stateless: no session of its own, nothing stored, nothing
+    sent (the rules are the cached ones; the replica is re-read only when it changed).
+    NoRuleSet when no version is in force there that day."""
+    on = local_date(svc.clock.now())
+    rules = svc.rules_for(division_code, on)
+    return self_check(division_code, on, decide(facts, rules, emergency=emergency))
+
+
 def per_capita(case: Case) -> Decimal:
     return (case.household_monthly_income_yuan / max(case.member_count, 1)).quantize(Decimal("0.01"))
 
 
-__all__ = ["NotFound", "Services", "per_capita_monthly_income"]
+__all__ = ["NotFound", "OutsideArea", "Services", "per_capita_monthly_income"]
+
+
+# -- petitions (oversight) ------------------------------------------------------------------------------------------
+
+@emits("identification.recheck.opened")
+def on_petition_accepted(session: Session, event: Event, svc: Services) -> Recheck | None:
+    """oversight.petition.accepted about a wrongly enrolled household (错保) that names its file number or household
+    id: a re-check 复查 is opened on its enrolled case (a review flag for the county, identification.recheck.opened),
+    once per petition. Any other petition, or one whose household has no enrolled case here, changes nothing."""
+    d = event.data
+    if d["category"] != "wrongly_enrolled" or not (d.get("file_number") or d.get("household_id")):
+        return None
+    known = repository.recheck_of_petition(session, d["petition_id"])
+    if known is not None:
+        return known
+    case = repository.enrolled_case(session, file_number=d.get("file_number"), household_id=d.get("household_id"))
+    if case is None:
+        log.info("petition about a household with no enrolled case", extra={"petition_id": d["petition_id"]})
+        return None
+    now = svc.clock.now()
+    row = Recheck(id=str(uuid.uuid4()), case_id=case.id, household_id=case.household_id,
+                  division_code=case.division_code, petition_id=d["petition_id"],
+                  tracking_number=d["tracking_number"], reason=d["description"], status="open", opened_at=now)
+    session.add(row)
+    session.flush()
+    svc.emit(session, case, "identification.recheck.opened", {
+        "recheck_id": row.id, "case_id": case.id, "household_id": case.household_id,
+        "division_code": case.division_code, "file_number": case.file_number, "programmes": list(_held(case)),
+        "petition_id": row.petition_id, "tracking_number": row.tracking_number, "opened_at": now.isoformat(),
+        "reason": row.reason}, cause=event)
+    audit.record(session, audit_log, actor=audit.SYSTEM, at=now, action="recheck.opened", entity_type="case",
+                 entity_id=case.id, from_state=case.status, to_state=case.status,
+                 details={"recheck_id": row.id, "petition_id": row.petition_id,
+                          "tracking_number": row.tracking_number})
+    return row

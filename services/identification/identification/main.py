@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from fastapi import FastAPI, Request
 
-from identification.api.routes import public, router
+from identification.api.routes import policy, public, router, self_check
 from identification.bootstrap import build_runtime
 from identification.domain.rules import NoRuleSet
 from identification.domain.workflow import ACTION_NAMES_ZH, STATE_NAMES_ZH, ConditionNotMet, IllegalTransition
-from identification.handlers import NotFound
+from identification.handlers import NotFound, OutsideArea
 from shared.clock import Clock
 from shared.working_days import CalendarYearMissing
 from shared.runtime import ServiceRuntime
@@ -21,12 +21,16 @@ def create_app(runtime: ServiceRuntime | None = None, clock: Clock | None = None
         description="Precise identification: multi-dimensional assessment, eligibility per programme and the statutory "
                     "workflow (assessment, democratic review, public notice, township review, county decision). "
                     "精准识别：多维评估、分项目认定与法定流程。",
-        routers=[router, public], runtime=runtime, clock=clock, start_workers=start_workers)
+        routers=[router, policy, public, self_check], runtime=runtime, clock=clock, start_workers=start_workers)
     app.state.services = runtime.services
 
     @app.exception_handler(NotFound)
     async def not_found(_request: Request, exc: NotFound):
         return api_error(404, "not_found", "No such record in your area.", "您的辖区内没有该记录。")
+
+    @app.exception_handler(OutsideArea)
+    async def outside_area(_request: Request, exc: OutsideArea):
+        return api_error(403, "outside_area", exc.en, exc.zh, division_code=exc.requested, area=exc.area)
 
     @app.exception_handler(IllegalTransition)
     async def illegal(_request: Request, exc: IllegalTransition):

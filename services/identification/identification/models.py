@@ -1,4 +1,5 @@
-"""identification's tables (its own database): cases and their workflow records, plus outbox, inbox, idempotency, audit."""
+"""identification's tables (its own database): cases and their workflow records, plus outbox, inbox, idempotency, audit
+and the replica of published policy."""
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -10,6 +11,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.audit import define_audit_table
 from shared.messaging_tables import define_messaging_tables
+from shared.policy_client import define_policy_table
 
 
 class Base(DeclarativeBase):
@@ -130,6 +132,45 @@ class Objection(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
+class Reassessment(Base):
+    """One run of the re-assessment command over an area: what it considered and flagged, under which rule versions.
+
+    The households flagged are published one by one (identification.reassessment.flagged); ``summary`` keeps the
+    counts and at most 200 household entries (``truncated`` says whether there were more)."""
+
+    __tablename__ = "reassessments"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    division_code: Mapped[str] = mapped_column(String(12), index=True)  # the area run over (a division-code prefix)
+    run_on: Mapped[date] = mapped_column(Date)  # the day whose rules in force were applied (China date)
+    requested_by: Mapped[str] = mapped_column(String(128))
+    requested_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    note: Mapped[str | None] = mapped_column(Text)
+    considered: Mapped[int] = mapped_column(Integer)
+    flagged: Mapped[int] = mapped_column(Integer)
+    no_longer_eligible: Mapped[int] = mapped_column(Integer)
+    rule_versions: Mapped[dict] = mapped_column(JSON)  # {"current": [...], "previous": [...]}
+    summary: Mapped[dict] = mapped_column(JSON)
+
+
+class Recheck(Base):
+    """A re-check 复查 of an enrolled household opened by an accepted petition that says it should not receive
+    assistance (错保, oversight.petition.accepted): a review flag on the case for the county, one per petition."""
+
+    __tablename__ = "rechecks"
+    __table_args__ = (UniqueConstraint("petition_id", name="uq_rechecks_petition_id"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    household_id: Mapped[str] = mapped_column(String(64), index=True)
+    division_code: Mapped[str] = mapped_column(String(12), index=True)
+    petition_id: Mapped[str] = mapped_column(String(64))
+    tracking_number: Mapped[str] = mapped_column(String(24))
+    reason: Mapped[str] = mapped_column(Text)  # what the complainant reported
+    status: Mapped[str] = mapped_column(String(20))  # open
+    opened_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
 class FileSequence(Base):
     """The last household file number issued per county and year (建档立卡 numbering)."""
 
@@ -144,4 +185,6 @@ class FileSequence(Base):
 
 messaging = define_messaging_tables(Base.metadata)
 audit_log = define_audit_table(Base.metadata)
+# the replica of the policy service's published rule sets, read by the rules (shared.policy_client.PolicyRules)
+policy_rulesets = define_policy_table(Base.metadata)
 metadata = Base.metadata

@@ -7,7 +7,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from identification.domain.workflow import TERMINAL_STATES
-from identification.models import Assessment, Case, CaseSource, FileSequence, Notice, Objection, Review
+from identification.models import Assessment, Case, CaseSource, FileSequence, Notice, Objection, Reassessment, Recheck, Review
 
 
 def case_for_application(session: Session, application_id: str) -> Case | None:
@@ -32,8 +32,11 @@ def get_case(session: Session, case_id: str, *, for_update: bool = False) -> Cas
 
 def list_cases(session: Session, *, area: str = "", application_id: str | None = None, household_id: str | None = None,
                division_prefix: str | None = None, status: str | None = None, overdue: bool | None = None,
+               statuses: list[str] | None = None, by_deadline: bool = False,
                limit: int = 50, offset: int = 0) -> tuple[list[Case], int]:
     query = select(Case).where(Case.division_code.startswith(area))
+    if statuses is not None:
+        query = query.where(Case.status.in_(statuses))
     if application_id:
         query = query.where(Case.application_id == application_id)
     if household_id:
@@ -45,7 +48,8 @@ def list_cases(session: Session, *, area: str = "", application_id: str | None =
     if overdue is not None:
         query = query.where(Case.overdue_reported_at.is_not(None) if overdue else Case.overdue_reported_at.is_(None))
     total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    rows = session.execute(query.order_by(Case.opened_at.desc(), Case.id).limit(limit).offset(offset)).scalars().all()
+    order = (Case.deadline.asc().nulls_last(), Case.opened_at, Case.id) if by_deadline else (Case.opened_at.desc(), Case.id)
+    rows = session.execute(query.order_by(*order).limit(limit).offset(offset)).scalars().all()
     return list(rows), total
 
 
@@ -131,3 +135,58 @@ def cases_past_deadline(session: Session, today: date) -> list[Case]:
 def count_overdue_open(session: Session, today: date) -> int:
     return session.execute(select(func.count()).select_from(Case).where(
         Case.status.not_in(TERMINAL_STATES), Case.deadline.is_not(None), Case.deadline < today)).scalar_one()
+
+
+def latest_cases_with_assessment(session: Session, prefix: str, statuses: tuple[str, ...]) -> list[tuple[Case, Assessment]]:
+    """Each household's latest case (by opening time) when it lies under ``prefix``, is in one of ``statuses`` and has
+    an assessment, with that assessment; ordered by division code and household. A household whose latest case is
+    elsewhere (it moved) or still open is left out."""
+    ranked = (select(Case.id.label("case_id"),
+                     func.row_number().over(partition_by=Case.household_id,
+                                            order_by=(Case.opened_at.desc(), Case.id.desc())).label("rank"))
+              .where(Case.household_id.in_(select(Case.household_id).where(Case.division_code.startswith(prefix))))
+              .subquery())
+    query = (select(Case, Assessment).join(ranked, ranked.c.case_id == Case.id)
+             .join(Assessment, Assessment.id == Case.assessment_id)
+             .where(ranked.c.rank == 1, Case.division_code.startswith(prefix), Case.status.in_(statuses))
+             .order_by(Case.division_code, Case.household_id))
+    return [(case, assessment) for case, assessment in session.execute(query).all()]
+
+
+def list_reassessments(session: Session, *, area: str, limit: int, offset: int) -> tuple[list[Reassessment], int]:
+    query = select(Reassessment).where(Reassessment.division_code.startswith(area))
+    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    rows = session.execute(query.order_by(Reassessment.requested_at.desc(), Reassessment.id)
+                           .limit(limit).offset(offset)).scalars().all()
+    return list(rows), total
+
+
+def get_reassessment(session: Session, reassessment_id: str) -> Reassessment | None:
+    return session.get(Reassessment, reassessment_id)
+
+
+def enrolled_case(session: Session, *, file_number: str | None, household_id: str | None) -> Case | None:
+    """The enrolled case a petition names: by its file number, else the household's latest enrolled case."""
+    if file_number:
+        case = session.execute(select(Case).where(Case.file_number == file_number, Case.status == "enrolled")
+                               ).scalar_one_or_none()
+        if case is not None or not household_id:
+            return case
+    return session.execute(select(Case).where(Case.household_id == household_id, Case.status == "enrolled")
+                           .order_by(Case.decided_at.desc(), Case.id).limit(1)).scalar_one_or_none()
+
+
+def recheck_of_petition(session: Session, petition_id: str) -> Recheck | None:
+    return session.execute(select(Recheck).where(Recheck.petition_id == petition_id)).scalar_one_or_none()
+
+
+def list_rechecks(session: Session, *, area: str, household_id: str | None, case_id: str | None,
+                  limit: int, offset: int) -> tuple[list[Recheck], int]:
+    query = select(Recheck).where(Recheck.division_code.startswith(area))
+    if household_id:
+        query = query.where(Recheck.household_id == household_id)
+    if case_id:
+        query = query.where(Recheck.case_id == case_id)
+    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    rows = session.execute(query.order_by(Recheck.opened_at.desc(), Recheck.id).limit(limit).offset(offset)).scalars()
+    return list(rows), total

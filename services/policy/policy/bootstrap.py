@@ -20,6 +20,7 @@ OWNED_TOPICS = sorted({topic_for(urn.split(":")[-2]) for urn in registry().known
 
 def build_runtime(settings: Settings | None = None, clock: Clock | None = None) -> ServiceRuntime:
     settings = settings or Settings()
+    handlers.preview_targets(settings.preview_urls)  # a malformed POLICY_PREVIEW_URLS stops the start, naming it
     runtime = ServiceRuntime(settings, metadata, messaging, MIGRATIONS, OWNED_TOPICS)
     if clock is not None:
         runtime.clock = clock

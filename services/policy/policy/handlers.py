@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Callable
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from policy import national
@@ -22,13 +22,15 @@ from shared.clock import Clock, china_time
 from shared.emits import emits
 from shared.envelope import Event
 from shared.outbox import OutboxWriter
-from shared.policy_client import PolicyEntry, select_entry
+from shared.policy_client import PolicyEntry, rule_version, select_entry
 
 SOURCE = "/services/policy"
-OFFICER_ROLES = ("county",)  # and admin (a provincial officer), who always passes require_role
+# a policy officer of a province, prefecture or county, and a county officer; admin always passes require_role
+OFFICER_ROLES = ("policy", "county")
 ACTION_ZH = {"submit": "提交规则草案", "approve": "批准规则版本", "reject": "驳回规则草案", "read": "查看规则版本"}
 STATUS_ZH = {"submitted": "待批准", "rejected": "已驳回", "published": "已发布"}
 FOLDER = Principal(subject="policy-dir", role="system", area="", name="POLICY_DIR")
+REBASE = Principal(subject="policy-rebase", role="system", area="", name="rebase on a changed parent")
 
 
 class NotFound(LookupError):
@@ -74,10 +76,6 @@ class Draft:
     title: str
     legal_basis: dict
     overrides: dict
-
-
-def rule_version(region: str, version: int) -> str:
-    return f"{region or 'CN'}-v{version}"
 
 
 def _entry(r: RuleSet) -> PolicyEntry:
@@ -131,11 +129,9 @@ def ensure_national(session: Session, svc: Services) -> RuleSet:
     if problems:
         raise national.NationalDefaultsError("; ".join(f"{p.path}: {p.rule}: {p.message}" for p in problems))
     now = svc.clock.now()
-    sources = ", ".join(f"{k} {v}" for k, v in sorted(defaults.sources.items()))
     row = RuleSet(id=str(uuid.uuid4()), region="", version=1, rule_version=rule_version("", 1), status="published",
-                  title=f"National defaults shipped with the platform ({sources}) / 平台内置全国默认规则",
-                  effective_from=defaults.effective_from, effective_to=None,
-                  legal_basis={"document_number": "民发〔2021〕57号", "url": None}, overrides={},
+                  title=defaults.title, effective_from=defaults.effective_from, effective_to=None,
+                  legal_basis=defaults.legal_basis, overrides={},
                   document=defaults.document, replaces=None, source="national", source_file=None,
                   proposed_by=SYSTEM.subject, proposed_by_role=SYSTEM.role, proposed_at=now,
                   decided_by=SYSTEM.subject, decided_at=now, decision_note="loaded at first start")
@@ -168,6 +164,11 @@ def _check(session: Session, svc: Services, draft: Draft, *, exclude_id: str | N
                                     f"no published version (national or of a shorter prefix of {draft.region}) is in "
                                     f"force on {draft.effective_from}", f"{draft.effective_from} 没有可供覆盖的上级规则"))
         return problems, None, None
+    if "calendar" in draft.overrides:
+        problems.append(doc.Problem("overrides.calendar", "calendar_is_national",
+                                    "the working-day calendar is national: the services count deadlines with "
+                                    "shared/calendars/<year>.json, which a regional version cannot change",
+                                    "工作日历由全国统一发布（shared/calendars/<年份>.json），地区版本不能修改"))
     found = doc.override_problems(base.document, draft.overrides)
     merged = None
     if not found:
@@ -192,6 +193,13 @@ def submit(session: Session, svc: Services, principal: Principal, draft: Draft) 
     if problems:
         raise InvalidDraft(problems)
     now = svc.clock.now()
+    # the regions under it would be rebased on approval: a draft that would break one is refused now
+    reconcile(session, svc, RuleSet(id="", region=draft.region, version=draft.version,
+                                    rule_version=rule_version(draft.region, draft.version), status="published",
+                                    title=draft.title, effective_from=draft.effective_from,
+                                    effective_to=draft.effective_to, legal_basis=draft.legal_basis,
+                                    overrides=draft.overrides, document=merged, replaces=base.rule_version,
+                                    source="api"), dry_run=True)
     row = RuleSet(id=str(uuid.uuid4()), region=draft.region, version=draft.version,
                   rule_version=rule_version(draft.region, draft.version), status="submitted", title=draft.title,
                   effective_from=draft.effective_from, effective_to=draft.effective_to,
@@ -225,6 +233,101 @@ def _decidable(session: Session, principal: Principal, ruleset_id: str, action: 
     return row
 
 
+# -- keeping every region's documents true to its parents ---------------------------------------------------------
+
+def _ancestor_in_force(rows: list[RuleSet], region: str, day: date) -> RuleSet | None:
+    entries = {r.rule_version: r for r in rows if region.startswith(r.region) and r.region != region}
+    found = select_entry([_entry(r) for r in entries.values()], region, day)
+    return entries[found.rule_version] if found else None
+
+
+def _own_in_force(rows: list[RuleSet], region: str, day: date) -> RuleSet | None:
+    entries = {r.rule_version: r for r in rows if r.region == region}
+    found = select_entry([_entry(r) for r in entries.values()], region, day)
+    return entries[found.rule_version] if found else None
+
+
+def _region_overrides(rows: list[RuleSet], own: RuleSet) -> tuple[dict, str | None]:
+    """What the region itself sets (its versions' overrides, oldest first, merged) and the ancestor version that
+    chain was first merged onto: a draft's overrides are a change to the version it replaces, which may be the
+    region's own previous version."""
+    by_version = {r.rule_version: r for r in rows}
+    chain, row = [], own
+    while row is not None and row.region == own.region:
+        chain.append(row.overrides)
+        row = by_version.get(row.replaces) if row.replaces else None
+    total: dict = {}
+    for overrides in reversed(chain):
+        total = doc.merge(total, overrides)
+    return total, row.rule_version if row is not None else None
+
+
+@emits("policy.ruleset.published")
+def reconcile(session: Session, svc: Services, trigger: RuleSet, *, dry_run: bool = False) -> list[RuleSet]:
+    """After `trigger` is published: every region under it (and its own region, for parents that change during its
+    period) keeps, from the trigger's first day, a document equal to its parent in force merged with its overrides.
+
+    A published document is the parent's merged with the region's overrides *on the day it was approved*. When a
+    parent changes later (the province raises its standard while a county has its own version), the county's
+    document would keep the old standard; so a new version of the county is published from the day the parent
+    changes (source "rebased": the same overrides and legal basis, merged onto the new parent), and the decisions
+    cite it. A rebased document that breaks a rule refuses the publication that caused it, naming the region.
+    With `dry_run` (a draft being submitted) nothing is written: the check alone, so the officer learns it first.
+    """
+    created: list[RuleSet] = []
+    since = trigger.effective_from
+    rows = published(session)
+    if trigger not in rows:
+        rows.append(trigger)
+    regions = sorted({r.region for r in rows if r.region and r.region.startswith(trigger.region)},
+                     key=lambda region: (len(region), region))
+    for region in regions:
+        related = [r for r in rows if region.startswith(r.region)]
+        days = sorted({d for r in related for d in (r.effective_from,
+                                                    r.effective_to + timedelta(days=1) if r.effective_to else None)
+                       if d is not None and d >= since} | {since})
+        for day in days:
+            own = _own_in_force(rows, region, day)
+            parent = _ancestor_in_force(rows, region, day)
+            if own is None or parent is None:
+                continue
+            overrides, _first_parent = _region_overrides(rows, own)
+            expected = doc.merge(parent.document, overrides)
+            if expected == own.document:
+                continue
+            problems = doc.document_problems(expected)
+            if problems:
+                raise InvalidDraft([doc.Problem(f"rebased {own.rule_version}: {p.path}", p.rule,
+                                                f"publishing {trigger.rule_version} would make region {region}'s "
+                                                f"version {own.rule_version} break a rule from {day}: {p.message}",
+                                                f"发布 {trigger.rule_version} 后，{region} 地区第 {own.version} 版自 "
+                                                f"{day} 起将不符合规则：{p.message_zh}") for p in problems])
+            # above every version of the region, drafts included (the (region, version) pair is unique)
+            version = (session.scalar(select(func.max(RuleSet.version)).where(RuleSet.region == region)) or 0) + 1
+            now = svc.clock.now()
+            row = RuleSet(id=str(uuid.uuid4()), region=region, version=version,
+                          rule_version=rule_version(region, version), status="published",
+                          title=f"{own.title} (rebased on {parent.rule_version} / 随上级规则更新)"[:200],
+                          effective_from=day, effective_to=own.effective_to, legal_basis=own.legal_basis,
+                          overrides=overrides, document=expected, replaces=parent.rule_version, source="rebased",
+                          source_file=own.source_file, proposed_by=REBASE.subject, proposed_by_role=REBASE.role,
+                          proposed_at=now, decided_by=REBASE.subject, decided_at=now,
+                          decision_note=f"{own.rule_version} merged onto {parent.rule_version}, published after "
+                                        f"{trigger.rule_version}")
+            rows.append(row)
+            created.append(row)
+            if dry_run:
+                continue
+            session.add(row)
+            session.flush()
+            audit.record(session, audit_log, actor=REBASE, at=now, action="rebase", entity_type="ruleset",
+                         entity_id=row.id, to_state="published",
+                         details={"of": own.rule_version, "onto": parent.rule_version, "after": trigger.rule_version,
+                                  "changes": doc.diff(own.document, expected)})
+            _publish(session, svc, row)
+    return created
+
+
 @emits("policy.ruleset.published")
 def approve(session: Session, svc: Services, principal: Principal, ruleset_id: str, note: str | None) -> RuleSet:
     row = _decidable(session, principal, ruleset_id, "approve")
@@ -244,6 +347,7 @@ def approve(session: Session, svc: Services, principal: Principal, ruleset_id: s
     audit.record(session, audit_log, actor=principal, at=now, action="approve", entity_type="ruleset",
                  entity_id=row.id, from_state="submitted", to_state="published", details={"note": note} if note else None)
     _publish(session, svc, row)
+    reconcile(session, svc, row)
     return row
 
 
@@ -275,7 +379,7 @@ def changes_of(session: Session, row: RuleSet) -> tuple[RuleSet | None, list[dic
 def read_folder(folder: Path) -> list[tuple[str, Draft]]:
     """Every *.json of the folder as a draft, parents first; a bad file raises FolderError naming file and path."""
     drafts = []
-    for path in sorted(folder.glob("*.json")):
+    for path in sorted(Path(folder).glob("*.json")):
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
@@ -291,7 +395,13 @@ def read_folder(folder: Path) -> list[tuple[str, Draft]]:
 
 
 @emits("policy.ruleset.published")
-def load_folder(session: Session, svc: Services, folder: Path) -> list[RuleSet]:
+def load_shipped(session: Session, svc: Services) -> list[RuleSet]:
+    """The regional releases shipped with the platform (shared/policy_bundle/releases), published once each."""
+    return load_folder(session, svc, national.BUNDLE / "releases", source="shipped")
+
+
+@emits("policy.ruleset.published")
+def load_folder(session: Session, svc: Services, folder: Path, source: str = "folder") -> list[RuleSet]:
     """Publishes each file's version once (a region and version already there is left as it is)."""
     ensure_national(session, svc)
     loaded = []
@@ -308,13 +418,50 @@ def load_folder(session: Session, svc: Services, folder: Path) -> list[RuleSet]:
                       rule_version=rule_version(draft.region, draft.version), status="published", title=draft.title,
                       effective_from=draft.effective_from, effective_to=draft.effective_to,
                       legal_basis=draft.legal_basis, overrides=draft.overrides, document=merged,
-                      replaces=base.rule_version, source="folder", source_file=name, proposed_by=FOLDER.subject,
+                      replaces=base.rule_version, source=source, source_file=name, proposed_by=FOLDER.subject,
                       proposed_by_role=FOLDER.role, proposed_at=now, decided_by=FOLDER.subject, decided_at=now,
-                      decision_note=f"loaded from POLICY_DIR/{name}")
+                      decision_note=f"loaded from {'POLICY_DIR' if source == 'folder' else 'the shipped bundle'}/{name}")
         session.add(row)
         session.flush()
-        audit.record(session, audit_log, actor=FOLDER, at=now, action="publish_from_folder", entity_type="ruleset",
+        audit.record(session, audit_log, actor=FOLDER, at=now, action=f"publish_from_{source}", entity_type="ruleset",
                      entity_id=row.id, to_state="published", details={"file": name, "replaces": base.rule_version})
         _publish(session, svc, row)
+        reconcile(session, svc, row)
         loaded.append(row)
     return loaded
+
+
+# -- preview ----------------------------------------------------------------------------------------------------
+
+def preview_targets(setting: str) -> list[tuple[str, str]]:
+    """POLICY_PREVIEW_URLS ("name=url,name=url") as (name, base url) pairs; a malformed pair is a start-up error."""
+    targets = []
+    for part in filter(None, (p.strip() for p in setting.split(","))):
+        name, sep, url = part.partition("=")
+        if not sep or not name.strip() or not url.strip().startswith(("http://", "https://")):
+            raise ValueError(f"POLICY_PREVIEW_URLS: {part!r} is not name=http(s)://host:port")
+        targets.append((name.strip(), url.strip().rstrip("/")))
+    return targets
+
+
+def gather_previews(setting: str, body: dict, authorization: str | None, timeout: float) -> list[dict]:
+    """Each configured service's answer to the preview, or why there is none (never raises for one service)."""
+    import httpx
+
+    answers = []
+    for name, url in preview_targets(setting):
+        try:
+            r = httpx.post(f"{url}/api/v1/policy/preview", json=body, timeout=timeout,
+                           headers={"Authorization": authorization} if authorization else {})
+        except httpx.HTTPError as exc:
+            answers.append({"service": name, "status": "unavailable", "reason": f"{type(exc).__name__}: {exc}"[:300]})
+            continue
+        if r.status_code == 200:
+            answers.append({"service": name, "status": "ok", "result": r.json()})
+        else:
+            try:
+                detail = r.json()
+            except ValueError:
+                detail = {"message": r.text[:300]}
+            answers.append({"service": name, "status": "refused", "http_status": r.status_code, "reason": detail})
+    return answers

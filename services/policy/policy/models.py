@@ -37,7 +37,7 @@ class RuleSet(Base):
     overrides: Mapped[dict] = mapped_column(JSON)
     document: Mapped[dict] = mapped_column(JSON)  # resolved: the replaced document merged with the overrides
     replaces: Mapped[str | None] = mapped_column(String(40))  # rule_version of the document it was merged onto
-    source: Mapped[str] = mapped_column(String(20))  # national, api, folder
+    source: Mapped[str] = mapped_column(String(20))  # national, api, folder, shipped, rebased
     source_file: Mapped[str | None] = mapped_column(String(200))
     proposed_by: Mapped[str] = mapped_column(String(128))
     proposed_by_role: Mapped[str] = mapped_column(String(20))

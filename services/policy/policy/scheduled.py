@@ -14,5 +14,6 @@ def seed(runtime) -> int:
     folder = runtime.settings.policy_dir
     with runtime.session_factory() as session, session.begin():
         handlers.ensure_national(session, svc)
+        handlers.load_shipped(session, svc)
         loaded = handlers.load_folder(session, svc, Path(folder)) if folder else []
     return len(loaded)

@@ -7,8 +7,14 @@ from fastapi import APIRouter, Header, Query, Request
 from sqlalchemy.orm import Session
 
 from assistance import handlers, repository
+from assistance import reassessment
 from assistance.api.schemas import (
     BenefitRead,
+    PolicyPreviewIn,
+    PolicyPreviewRead,
+    ReassessmentCreate,
+    ReassessmentPage,
+    ReassessmentRead,
     CancellationIn,
     ComplaintResolutionIn,
     DeclineIn,
@@ -297,6 +303,18 @@ def waitlist(request: Request, principal: CurrentPrincipal, service_type: Servic
 
 # --- referrals (staff) -------------------------------------------------------------------------------------------
 
+@router.get("/referrals/{referral_id}", response_model=ReferralRead, responses=ERRORS,
+            summary="One referral: its match, delivery (confirmed by the provider) and ratings 转介详情")
+def get_referral(referral_id: str, request: Request, principal: CurrentPrincipal):
+    _staff(principal, "reading referrals")
+    with request.app.state.runtime.session_factory() as session:
+        referral = repository.get_referral(session, referral_id)
+        if referral is None:
+            raise handlers.NotFound(referral_id)
+        require_area(principal, referral.division_code)
+        return referral_read(session, _svc(request), referral)
+
+
 @router.post("/referrals/{referral_id}/cancellation", response_model=ReferralRead, responses=ERRORS,
              summary="Withdraw a referral; the place is given back 撤回转介",
              openapi_extra=route_emits("assistance.service.cancelled", *MATCHING))
@@ -471,3 +489,57 @@ def household_feedback(referral_id: str, body: HouseholdFeedbackIn, request: Req
                 "message_zh": "感谢评价，已记录" + ("；民政部门将核查处理您的投诉。" if feedback.complaint else "。")}
     return unit_of_work.idempotent(request.app.state.runtime, f"POST public feedback {referral_id}", idempotency_key,
                                    body.model_dump(mode="json"), 201, work)
+
+
+# --- re-assessment when a standard changes, and the preview of a policy draft ---------------------------------------
+
+def reassessment_read(row) -> ReassessmentRead:
+    return ReassessmentRead(**reassessment.reassessment_data(row))
+
+
+@router.post("/reassessments", response_model=ReassessmentRead, status_code=201, responses={**ERRORS, **REPLAY},
+             summary="Re-assess an area's cash benefits under the rules in force today 重新核算救助金",
+             description="A county officer runs it after a new policy version takes effect (e.g. a higher dibao "
+                         "standard): every active household of the area is recalculated with the rules in force "
+                         "today; a changed monthly amount supersedes the old benefit (assistance.benefit.granted "
+                         "with supersedes) and the run is recorded and published (assistance.reassessment.completed). "
+                         "Nothing changes before someone runs it: a benefit keeps the version it was computed with.",
+             openapi_extra=route_emits("assistance.benefit.granted", "assistance.reassessment.completed"))
+def create_reassessment(body: ReassessmentCreate, request: Request, principal: CurrentPrincipal,
+                        idempotency_key: IdempotencyKey = None):
+    def work(session: Session) -> ReassessmentRead:
+        return reassessment_read(reassessment.reassess(session, _svc(request), principal, body.division_code,
+                                                       body.note))
+    return idempotent(request, f"POST reassessments {unit_of_work.caller_scope(principal)}", idempotency_key, body,
+                      201, work)
+
+
+@router.get("/reassessments", response_model=ReassessmentPage, responses=ERRORS,
+            summary="Re-assessments run in your area, newest first 重新核算记录")
+def list_reassessments(request: Request, principal: CurrentPrincipal,
+                       limit: Annotated[int, Query(ge=1, le=200)] = 50,
+                       offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0):
+    _staff(principal, "reading re-assessments")
+    with request.app.state.runtime.session_factory() as session:
+        rows, total = reassessment.list_reassessments(session, principal, limit, offset)
+        return ReassessmentPage(items=[reassessment_read(r) for r in rows], total=total, limit=limit, offset=offset)
+
+
+@router.get("/reassessments/{reassessment_id}", response_model=ReassessmentRead, responses=ERRORS,
+            summary="One re-assessment and its changes 重新核算详情")
+def get_reassessment(reassessment_id: str, request: Request, principal: CurrentPrincipal):
+    _staff(principal, "reading re-assessments")
+    with request.app.state.runtime.session_factory() as session:
+        return reassessment_read(reassessment.get_reassessment(session, principal, reassessment_id))
+
+
+@router.post("/policy/preview", response_model=PolicyPreviewRead, responses=ERRORS,
+             summary="How many households' monthly cash a policy draft would change 规则草案影响预览",
+             description="For the policy service's preview of a draft: the complete document the draft would "
+                         "publish, compared, for the active households of the draft's region within your area, with "
+                         "the rules in force on its first day. Writes nothing.",
+             openapi_extra=route_emits(none="computes a preview; stores nothing"))
+def policy_preview(body: PolicyPreviewIn, request: Request, principal: CurrentPrincipal):
+    candidate = reassessment.Candidate(body.region, body.rule_version, body.effective_from, body.document)
+    with request.app.state.runtime.session_factory() as session:
+        return reassessment.preview(session, _svc(request), principal, candidate)

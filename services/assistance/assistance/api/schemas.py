@@ -332,3 +332,64 @@ class FeedbackRead(BaseModel):
     complaint_status: str | None
     recorded_at: datetime
     resolution: str | None = None
+
+
+# -- re-assessment and policy preview (issue 8) ------------------------------------------------------------------
+
+class ReassessmentCreate(_Strict):
+    division_code: str = Field(pattern=AREA_PATTERN, description="the area to re-assess, within yours 重新核算的地区")
+    note: str | None = Field(None, max_length=500)
+
+
+class BenefitChange(BaseModel):
+    household_id: str
+    division_code: str
+    kind: str
+    programme: str
+    benefit_id: str
+    status: str
+    supersedes: str | None
+    before_yuan: float | None
+    after_yuan: float
+    rule_version: str
+    previous_rule_version: str | None
+
+
+class ReassessmentRead(BaseModel):
+    reassessment_id: str
+    area: str
+    run_on: date
+    requested_by: str
+    requested_at: datetime
+    note: str | None
+    considered: int = Field(description="active households recalculated 重新核算的家庭数")
+    changed: int = Field(description="benefits granted anew or with a new amount 金额变化的救助金数")
+    rule_versions: list[str]
+    changes: list[BenefitChange] = Field(description="the first changes (at most 200) 变化明细")
+    truncated: bool
+
+
+class ReassessmentPage(Page):
+    items: list[ReassessmentRead]
+
+
+class PolicyPreviewIn(_Strict):
+    region: str = Field(pattern=r"^[0-9]{0,12}$", description="the draft's region (\"\" national)")
+    rule_version: str = Field(min_length=1, max_length=40)
+    effective_from: date
+    document: dict = Field(description="the complete policy document the draft would publish")
+
+
+class PolicyPreviewRead(BaseModel):
+    service: str
+    region: str
+    area: str
+    effective_from: date
+    rule_version: str
+    households_considered: int
+    households_changing: int = Field(description="households whose monthly cash would differ 月度救助金将变化的家庭数")
+    households_with_own_version: int = Field(description="households under a longer region's own version, which "
+                                                         "the draft does not reach 适用下级地区自有版本的家庭")
+    changing_by_kind: dict[str, int]
+    monthly_change_yuan: float = Field(description="total change of the monthly cash paid 月度救助金合计变化")
+    examples: list[dict]

@@ -1,47 +1,34 @@
-"""Assistance rule sets as data: versioned, effective-dated parameters per region, and the choice of the set that applies.
+"""Assistance rule sets: the ``assistance`` section of the published policy documents, as complete parameter sets.
 
-Layout of a rule file (``assistance/rules/*.json``, one rule set per file)::
-
-    {
-      "version": "CN-A-2022.1",        unique; recorded in every benefit, need, priority and match
-      "region": "",                    division-code prefix; "" is the national default
-      "effective_from": "2022-01-01",  first day the set applies
-      "effective_to": null,            last day it applies (inclusive), or null for open-ended
-      "title_en": "...", "title_zh": "...", "notes": [...]   documentation only
-      "params": { ... }                the numbers, nested per programme (cash), per need and for priority
-    }
-
-A national file must hold every parameter in ``REQUIRED_PARAMS``. A regional file holds only the parameters it
-changes and is deep-merged onto the set of the next shorter matching region that is effective on the same dates:
-objects merge key by key, any other value (lists included) replaces the parent's whole. An override may only name
-parameters the parent has, with a value of the same kind, so a misspelt key fails loudly. When the parent changes
-during the regional file's period, the regional file yields one merged set per parent period, each versioned
-``<parent version>+<regional version>``.
+The parameters are no longer files of this service: the policy service publishes one document per version and region
+(``policy.ruleset.published``), kept in assistance's replica table and, for the defaults shipped with the platform,
+read from ``shared/policy_bundle``. ``shared.policy_client.PolicyRules("assistance", build=RuleSet.from_policy, ...)``
+chooses the version in force for a division code on a date; ``RuleSet.from_policy`` turns a version's projected
+``assistance`` section (the dibao standard put back at ``cash.dibao.standard_yuan_per_person_month``) into a
+``RuleSet`` cited by its policy version (``CN-v1``, ``53-v2``) and refuses an incomplete one (``check_complete``).
+Every benefit, need, priority and match records that version.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Table
+
 from assistance.domain.catalogue import BENEFIT_OF_PROGRAMME, CARE_LEVELS, PROGRAMMES, SERVICE_TYPES
+from shared.policy_client import PolicyEntry, PolicyRules
 from shared.rule_data import (  # noqa: F401 (re-exported: the service's rule API)
     NoRuleSet,
     RuleDataError,
-    check_no_overlap as _check_no_overlap,
-    check_unique_versions as _check_unique_versions,
     has_path as _has_path,
     kind as _kind,
     merge_params,
-    merge_regional,
-    read_rule_file,
-    parse_date as _parse_date,
     to_decimal as _to_decimal,
 )
 
-RULES_DIRECTORY = Path(__file__).resolve().parent.parent / "rules"
+SECTION = "assistance"
 CHINA_STANDARD_TIME = timezone(timedelta(hours=8), "CST")
 
 # The components of the urgency score, in the order they are explained (see priority.py).
@@ -91,6 +78,15 @@ class RuleSet:
     params: dict = field(hash=False)
     sources: tuple[str, ...] = ()
 
+    @classmethod
+    def from_policy(cls, entry: PolicyEntry, params: dict) -> "RuleSet":
+        """The rule set of a published policy version (``params``: its projected ``assistance`` section), checked
+        complete; raises RuleDataError naming the version otherwise."""
+        rule_set = cls(entry.rule_version, entry.region, entry.effective_from, entry.effective_to, params,
+                       (entry.rule_version,))
+        check_complete(rule_set)
+        return rule_set
+
     def covers(self, on: date) -> bool:
         on = local_date(on)
         return self.effective_from <= on and (self.effective_to is None or on <= self.effective_to)
@@ -116,41 +112,11 @@ class RuleSet:
         return tuple(self.value(*path))
 
 
-def load_rule_sets(directory: Path | None = None) -> list[RuleSet]:
-    """Every ``*.json`` rule file of the directory (default: the bundled ``rules/``) as complete rule sets."""
-    folder = RULES_DIRECTORY if directory is None else Path(directory)
-    raw = [read_rule_file(path) for path in sorted(folder.glob("*.json"))]
-    if not raw:
-        raise RuleDataError(f"no rule files (*.json) in {folder}")
-    _check_unique_versions(raw)
-    _check_no_overlap(raw)
-    complete: list[RuleSet] = []
-    for entry in sorted(raw, key=lambda e: (len(e["region"]), e["region"], e["effective_from"])):
-        if entry["region"] == "":
-            rule_set = RuleSet(entry["version"], "", entry["effective_from"], entry["effective_to"],
-                               entry["params"], (entry["version"],))
-            check_complete(rule_set, entry["file"])
-            complete.append(rule_set)
-        else:
-            complete.extend(merge_regional(entry, complete, RuleSet, check_complete))
-    return sorted(complete, key=lambda s: (s.region, s.effective_from))
+def policy_rules(table: Table | None = None, **options: Any) -> PolicyRules[RuleSet]:
+    """Assistance's rules from published policy: the replica ``table`` (None: the shipped bundle only) plus the bundle.
 
-
-def select_rule_set(rule_sets: list[RuleSet] | tuple[RuleSet, ...], division_code: str, on: date) -> RuleSet:
-    """The set of the longest region prefix of ``division_code`` that is effective on ``on``."""
-    if not isinstance(division_code, str) or (division_code and not division_code.isdigit()):
-        raise ValueError(f"a division code is a string of digits, got {division_code!r}")
-    on = local_date(on)
-    matching = [s for s in rule_sets if division_code.startswith(s.region) and s.covers(on)]
-    if not matching:
-        raise NoRuleSet(f"no assistance rule set for division {division_code or '(national)'} effective on "
-                        f"{on.isoformat()}")
-    longest = max(len(s.region) for s in matching)
-    best = [s for s in matching if len(s.region) == longest]
-    if len(best) > 1:
-        raise RuleDataError(f"rule sets {', '.join(s.version for s in best)} are all effective for "
-                            f"{division_code} on {on.isoformat()}")
-    return best[0]
+    ``options`` go to PolicyRules (``session_factory``, ``refresh_seconds``, ``bundle``)."""
+    return PolicyRules(SECTION, build=RuleSet.from_policy, table=table, **options)
 
 
 def check_complete(rule_set: RuleSet, where: str = "") -> None:

@@ -8,9 +8,11 @@ import pytest
 from assistance.domain.periods import period_key
 from assistance.domain.quality import Rating, code_matches, feedback_code, summarise
 from assistance.domain.referrals import IllegalTransition, allowed_actions, transition
-from assistance.domain.rules import load_rule_sets, select_rule_set
+from assistance.domain.rules import policy_rules
 
-RULES = select_rule_set(load_rule_sets(), "530102", date(2026, 3, 1))
+POLICY = policy_rules()  # the versions shipped with the platform
+
+RULES = POLICY.for_division("530102", date(2026, 3, 1))
 
 
 @pytest.mark.parametrize("state,action,after", [

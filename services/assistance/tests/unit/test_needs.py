@@ -4,9 +4,11 @@ from datetime import date
 import pytest
 
 from assistance.domain.needs import Household, derive_needs
-from assistance.domain.rules import RuleSet, load_rule_sets, merge_params, select_rule_set
+from assistance.domain.rules import RuleSet, merge_params, policy_rules
 
-RULES = select_rule_set(load_rule_sets(), "520326101203", date(2026, 3, 1))
+POLICY = policy_rules()  # the versions shipped with the platform
+
+RULES = POLICY.for_division("520326101203", date(2026, 3, 1))
 
 
 def household(*programmes, scores=None, categories=None):

@@ -1,6 +1,7 @@
-"""Assistance rule data: the bundled sets, regional deep-merge, selection by region and date, and broken files refused."""
-import copy
+"""Assistance rule sets built from policy documents: the shipped versions, selection by region and local date, and
+the completeness check refusing a document whose assistance section is broken (naming the version)."""
 import json
+import shutil
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -8,42 +9,48 @@ from pathlib import Path
 import pytest
 
 from assistance.domain.rules import (
-    RULES_DIRECTORY,
     NoRuleSet,
     RuleDataError,
-    load_rule_sets,
+    RuleSet,
+    check_complete,
     local_date,
-    merge_params,
-    select_rule_set,
+    policy_rules,
 )
+from shared.policy_client import BUNDLE, PolicyEntry, baseline_entries, project
 
 YUNNAN = "530102001001"
 GUIZHOU = "520326101203"
 
 
 @pytest.fixture(scope="module")
-def bundled():
-    return load_rule_sets()
+def shipped():
+    return policy_rules()
 
 
-def national() -> dict:
-    return json.loads((RULES_DIRECTORY / "national-2022.json").read_text(encoding="utf-8"), parse_float=Decimal)
+def bundle_copy(tmp_path: Path, change_national=None, release: dict | None = None) -> Path:
+    """A copy of the shipped bundle, its national assistance section changed and/or one release added."""
+    folder = tmp_path / "bundle"
+    shutil.copytree(BUNDLE, folder)
+    if change_national is not None:
+        path = folder / "national.json"
+        body = json.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
+        change_national(body["document"]["assistance"])
+        path.write_text(json.dumps(body, default=str_or_float, ensure_ascii=False), encoding="utf-8")
+    if release is not None:
+        (folder / "releases" / f"{release['region']}-v{release['version']}.json").write_text(
+            json.dumps(release), encoding="utf-8")
+    return folder
 
 
-def write(folder: Path, name: str, body: dict) -> None:
-    (folder / name).write_text(json.dumps(body, default=float), encoding="utf-8")
+def str_or_float(value):
+    return float(value) if isinstance(value, Decimal) else str(value)
 
 
-def national_with(folder: Path, change) -> None:
-    body = national()
-    change(body["params"])
-    write(folder, "national.json", body)
-
-
-def test_the_national_default_holds_the_published_figures(bundled):
-    rules = select_rule_set(bundled, GUIZHOU, date(2026, 6, 1))
-    assert rules.version == "CN-A-2022.1"
-    assert rules.decimal("cash", "dibao", "standard_yuan_per_person_month") == Decimal("542")
+def test_the_national_version_holds_the_national_figures(shipped):
+    rules = shipped.for_division(GUIZHOU, date(2026, 6, 1))
+    assert (rules.version, rules.region, rules.sources) == ("CN-v1", "", ("CN-v1",))
+    assert rules.decimal("cash", "dibao", "standard_yuan_per_person_month") == Decimal("542"), "the shared standard"
+    assert rules.decimal("cash", "temporary", "max_yuan_per_household") == Decimal("5000")
     assert rules.decimal("cash", "tekun", "basic_living_factor_of_dibao_standard") == Decimal("1.3")
     assert rules.names("needs", "long_term", "programmes") == ("dibao", "tekun")
     assert set(rules.names("needs", "temporary", "needs")) >= {"skills_training", "job_referral", "in_kind"}
@@ -51,26 +58,43 @@ def test_the_national_default_holds_the_published_figures(bundled):
     assert sum(rules.value("priority", "weights").values()) == 1
 
 
-def test_a_region_overrides_only_what_it_names_from_its_first_day(bundled):
-    before = select_rule_set(bundled, YUNNAN, date(2025, 12, 31))
-    first = select_rule_set(bundled, YUNNAN, date(2026, 1, 1))
-    assert before.version == "CN-A-2022.1"
-    assert first.version == "CN-A-2022.1+53-A-2026.1" and first.sources == ("CN-A-2022.1", "53-A-2026.1")
-    assert first.decimal("cash", "dibao", "standard_yuan_per_person_month") == Decimal("600")
-    assert first.decimal("cash", "dibao", "minimum_yuan_per_person_month") == Decimal("0"), "inherited"
-    assert first.decimal("cash", "temporary", "max_yuan_per_household") == Decimal("6000")
-    assert first.value("priority", "weights") == before.value("priority", "weights")
+def test_yunnan_2026_gets_its_standard_and_temporary_cap_and_inherits_the_rest(shipped):
+    national = shipped.for_division(GUIZHOU, date(2026, 6, 1))
+    rules = shipped.for_division(YUNNAN, date(2026, 1, 1))
+    assert (rules.version, rules.region, rules.sources) == ("53-v2", "53", ("53-v2",))
+    assert (rules.effective_from, rules.effective_to) == (date(2026, 1, 1), None)
+    assert rules.decimal("cash", "dibao", "standard_yuan_per_person_month") == Decimal("600")
+    assert rules.decimal("cash", "temporary", "max_yuan_per_household") == Decimal("6000")
+    assert rules.decimal("cash", "dibao", "minimum_yuan_per_person_month") == Decimal("0"), "inherited"
+    assert rules.value("priority", "weights") == national.value("priority", "weights")
+    # Yunnan 2025 (53-v1) changed standards that assistance does not read: the national dibao standard applies
+    assert shipped.for_division(YUNNAN, date(2025, 6, 1)).version == "53-v1"
+    assert shipped.for_division(YUNNAN, date(2025, 6, 1)).decimal(
+        "cash", "dibao", "standard_yuan_per_person_month") == Decimal("542")
+    assert shipped.by_version("53-v2") is rules, "built once per version"
 
 
-def test_selection_uses_the_local_date_and_refuses_dates_before_any_rules(bundled):
+def test_selection_uses_the_local_date_and_refuses_dates_before_any_version(shipped):
     # 16:00 UTC on 31 December is already 1 January in China
-    assert select_rule_set(bundled, YUNNAN, datetime(2025, 12, 31, 16, 0, tzinfo=timezone.utc)).region == "53"
-    assert select_rule_set(bundled, YUNNAN, datetime(2025, 12, 31, 15, 59, tzinfo=timezone.utc)).region == ""
+    assert shipped.for_division(YUNNAN, datetime(2025, 12, 31, 16, 0, tzinfo=timezone.utc)).version == "53-v2"
+    assert shipped.for_division(YUNNAN, datetime(2025, 12, 31, 15, 59, tzinfo=timezone.utc)).version == "53-v1"
     assert local_date(date(2026, 1, 1)) == date(2026, 1, 1)
+    assert local_date(datetime(2025, 12, 31, 16, 0, tzinfo=timezone.utc)) == date(2026, 1, 1)
     with pytest.raises(NoRuleSet):
-        select_rule_set(bundled, YUNNAN, date(2021, 12, 31))
+        shipped.for_division(YUNNAN, date(2021, 12, 31))
     with pytest.raises(ValueError):
-        select_rule_set(bundled, "53A", date(2026, 1, 1))
+        shipped.for_division("53A", date(2026, 1, 1))
+
+
+def test_the_factory_cites_the_policy_version_and_checks_completeness():
+    entry = next(e for e in baseline_entries() if e.rule_version == "53-v2")
+    rules = RuleSet.from_policy(entry, project(entry.document, "assistance"))
+    assert (rules.version, rules.sources, rules.effective_from) == ("53-v2", ("53-v2",), date(2026, 1, 1))
+    section = json.loads(json.dumps(entry.document["assistance"]))
+    del section["quality"]
+    broken = PolicyEntry("53-v9", "53", 9, date(2030, 1, 1), None, {**entry.document, "assistance": section})
+    with pytest.raises(RuleDataError, match=r"^53-v9: missing parameters quality.unrated_rating"):
+        RuleSet.from_policy(broken, project(broken.document, "assistance"))
 
 
 @pytest.mark.parametrize("change,message", [
@@ -87,56 +111,28 @@ def test_selection_uses_the_local_date_and_refuses_dates_before_any_rules(bundle
     (lambda p: p["cash"]["tekun"].update(default_care_level="bedridden"), "default_care_level"),
     (lambda p: p["cash"]["dibao"].pop("minimum_yuan_per_person_month"), "missing parameters"),
     (lambda p: p["priority"].update(sudden_programmes=["lottery"]), "sudden_programmes"),
+    (lambda p: p["cash"].pop("tekun"), "missing parameters"),
 ])
-def test_a_broken_national_file_is_refused_naming_the_problem(tmp_path, change, message):
-    national_with(tmp_path, change)
-    with pytest.raises(RuleDataError, match=message):
-        load_rule_sets(tmp_path)
+def test_a_broken_national_document_is_refused_naming_the_version_and_the_problem(tmp_path, change, message):
+    rules = policy_rules(bundle=bundle_copy(tmp_path, change_national=change))
+    with pytest.raises(RuleDataError, match=f"^CN-v1: .*{message}"):
+        rules.for_division(GUIZHOU, date(2026, 6, 1))
 
 
-def test_a_regional_override_must_name_existing_parameters_of_the_same_kind(tmp_path):
-    write(tmp_path, "national.json", national())
-    write(tmp_path, "r.json", {"version": "53-X", "region": "53", "effective_from": "2026-01-01",
-                               "params": {"cash": {"dibao": {"standard_yuan_pm": 600}}}})
-    with pytest.raises(RuleDataError, match="no such parameter"):
-        load_rule_sets(tmp_path)
-    write(tmp_path, "r.json", {"version": "53-X", "region": "53", "effective_from": "2026-01-01",
-                               "params": {"cash": {"dibao": {"standard_yuan_per_person_month": "600"}}}})
-    with pytest.raises(RuleDataError, match="number"):
-        load_rule_sets(tmp_path)
+def test_a_release_whose_merged_weights_do_not_add_up_is_refused_and_the_others_still_serve(tmp_path):
+    release = {"region": "5301", "version": 1, "effective_from": "2027-01-01", "effective_to": None,
+               "title": "test", "overrides": {"assistance": {"priority": {"weights": {"income_gap": 0.5}}}}}
+    rules = policy_rules(bundle=bundle_copy(tmp_path, release=release))
+    with pytest.raises(RuleDataError, match=r"^5301-v1: priority.weights must add up to 1, they add up to 1.2"):
+        rules.for_division(YUNNAN, date(2027, 1, 1))
+    assert rules.for_division(YUNNAN, date(2026, 12, 31)).version == "53-v2"
+    assert rules.for_division(GUIZHOU, date(2027, 1, 1)).version == "CN-v1"
 
 
-def test_a_regional_override_that_breaks_the_merged_set_is_refused(tmp_path):
-    write(tmp_path, "national.json", national())
-    write(tmp_path, "r.json", {"version": "53-X", "region": "53", "effective_from": "2026-01-01",
-                               "params": {"priority": {"weights": {"income_gap": 0.5}}}})
-    with pytest.raises(RuleDataError, match="add up to 1"):
-        load_rule_sets(tmp_path)
-
-
-def test_overlapping_or_duplicate_files_are_refused(tmp_path):
-    write(tmp_path, "a.json", national())
-    second = copy.deepcopy(national())
-    second["effective_from"] = "2024-01-01"
-    second["version"] = "CN-A-2024.1"
-    write(tmp_path, "b.json", second)
-    with pytest.raises(RuleDataError, match="both effective"):
-        load_rule_sets(tmp_path)
-    second["version"] = "CN-A-2022.1"
-    write(tmp_path, "b.json", second)
-    with pytest.raises(RuleDataError, match="also used"):
-        load_rule_sets(tmp_path)
-
-
-def test_an_empty_or_unreadable_folder_is_refused(tmp_path):
-    with pytest.raises(RuleDataError, match="no rule files"):
-        load_rule_sets(tmp_path)
-    (tmp_path / "x.json").write_text("{", encoding="utf-8")
-    with pytest.raises(RuleDataError, match="not readable"):
-        load_rule_sets(tmp_path)
-
-
-def test_merge_replaces_lists_whole_and_merges_objects_key_by_key():
-    base = {"a": {"b": 1, "c": [1, 2]}, "d": 2}
-    assert merge_params(base, {"a": {"c": [3]}}) == {"a": {"b": 1, "c": [3]}, "d": 2}
-    assert base["a"]["c"] == [1, 2], "the parent is not changed"
+def test_the_completeness_check_names_the_place_it_is_given():
+    rules = policy_rules().for_division(GUIZHOU, date(2026, 6, 1))
+    check_complete(rules)  # the shipped version is complete
+    params = json.loads(json.dumps(rules.params, default=str_or_float))
+    params["needs"]["employment_services"] = ["lottery"]
+    with pytest.raises(RuleDataError, match="^draft: needs.employment_services must be a list of"):
+        check_complete(RuleSet("CN-v1", "", rules.effective_from, None, params), "draft")

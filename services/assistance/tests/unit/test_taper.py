@@ -112,11 +112,11 @@ def test_the_plan_lists_every_month_with_its_dates_and_amount():
 
 
 def test_the_entitlement_of_a_day_is_explained_with_the_rule_version_in_both_languages():
-    e = entitlement("dibao", Decimal("600"), START, YUNNAN, date(2026, 6, 20), rule_version="GE-53-2026.1")
+    e = entitlement("dibao", Decimal("600"), START, YUNNAN, date(2026, 6, 20), rule_version="53-v2")
     assert (e.month, e.share, e.amount_yuan, e.full_amount_yuan) == (4, Decimal("0.8"), Decimal("480.00"),
                                                                      Decimal("600.00"))
-    assert "month 4" in e.en and "80%" in e.en and "¥480" in e.en and "GE-53-2026.1" in e.en
-    assert "第4个月" in e.zh and "80%" in e.zh and "480元" in e.zh and "GE-53-2026.1" in e.zh
+    assert "month 4" in e.en and "80%" in e.en and "¥480" in e.en and "53-v2" in e.en
+    assert "第4个月" in e.zh and "80%" in e.zh and "480元" in e.zh and "53-v2" in e.zh
     assert "dibao" not in e.zh
 
 

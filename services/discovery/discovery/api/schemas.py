@@ -199,6 +199,16 @@ def _unique_people(members: list[VisitedMember]) -> None:
                                   {"message_zh": "家庭成员身份证号码不能重复"})
 
 
+def _no_repeats(values: list[str]) -> list[str]:
+    if len(set(values)) != len(values):
+        raise PydanticCustomError("indicators_unique", "indicators: each indicator may be given only once",
+                                  {"message_zh": "困难指标不能重复"})
+    return values
+
+
+Indicators = Annotated[list[Indicator], AfterValidator(_no_repeats)]
+
+
 class VisitCreate(BaseModel):
     """A home-visit survey 入户走访调查 by village or township staff."""
 
@@ -207,7 +217,8 @@ class VisitCreate(BaseModel):
     visited_on: date
     members: list[VisitedMember] = Field(min_length=1, max_length=30, description="the household's members seen or named")
     observations: Observations = Field(default_factory=Observations)
-    indicators: list[Indicator] = Field(default_factory=list, max_length=12, description="hardship indicators 困难指标")
+    indicators: Indicators = Field(default_factory=list, max_length=12, json_schema_extra={"uniqueItems": True},
+                                   description="hardship indicators, each once 困难指标")
     recommendation: Literal["refer", "monitor", "no_action"] = Field(
         description="refer to identification 建议转入认定, keep watching 持续关注, nothing to do 无需帮扶")
     sudden_hardship: bool = Field(False, description="a sudden event (accident, death, disaster) 突发困难")
@@ -255,7 +266,7 @@ class VerificationCreate(BaseModel):
     confirmed: bool = Field(description="the visit confirmed the hardship 核实属实")
     visited_on: date
     observations: Observations = Field(default_factory=Observations)
-    indicators: list[Indicator] = Field(default_factory=list, max_length=12)
+    indicators: Indicators = Field(default_factory=list, max_length=12, json_schema_extra={"uniqueItems": True})
     members: list[VisitedMember] = Field(default_factory=list, max_length=30,
                                          description="the household's members, if learnt at the visit")
     sudden_hardship: bool = False
@@ -278,7 +289,8 @@ class ClueRead(BaseModel):
     record_id: str | None
     status: str = Field(description="raised | verified | unconfirmed | referred | dismissed | linked")
     allowed_next_steps: list[str]
-    kind: str
+    kind: str = Field(description="the partner signal's kind, or reassessment: a re-assessment under a new policy "
+                                  "version found the household newly eligible")
     severity: str
     rule_id: str
     rule_version: str
@@ -286,9 +298,10 @@ class ClueRead(BaseModel):
     explanation_en: str
     explanation_zh: str
     division_code: str
-    id_number_masked: str
+    id_number_masked: str | None = Field(description="the person the clue is about; null for a clue about the "
+                                                  "whole household (kind reassessment)")
     occurred_on: date
-    source_department: str
+    source_department: str = Field(description="the partner department, or identification for a re-assessment")
     external_id: str
     raised_at: datetime
     task_area: str | None

@@ -55,7 +55,7 @@ def clue_read(c: Clue, today: date) -> ClueRead:
         clue_id=c.id, household_id=c.household_id, record_id=c.record_id, status=c.status,
         allowed_next_steps=list(CLUE_NEXT_STEPS[c.status]), kind=c.kind, severity=c.severity, rule_id=c.rule_id,
         rule_version=c.rule_version, evidence=c.evidence, explanation_en=c.explanation_en,
-        explanation_zh=c.explanation_zh, division_code=c.division_code, id_number_masked=mask_id_number(c.id_number),
+        explanation_zh=c.explanation_zh, division_code=c.division_code, id_number_masked=mask_id_number(c.id_number) if c.id_number else None,
         occurred_on=c.occurred_on, source_department=c.source_department, external_id=c.external_id,
         raised_at=c.raised_at, task_area=c.task_area, task_due_on=c.task_due_on,
         overdue=clue_overdue(c.status, c.task_due_on, today), overdue_reported_at=c.overdue_reported_at,

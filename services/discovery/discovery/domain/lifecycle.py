@@ -229,6 +229,8 @@ CLUE_NEXT_STEPS: Mapping[str, tuple[str, ...]] = {
 CLUES_JOINING_A_REFERRAL = frozenset({"raised", "verified"})
 # Clues that keep a record open.
 PENDING_CLUE_STATUSES = frozenset({"raised", "verified", "unconfirmed"})
+# Clues still standing (not referred or dismissed): pending, or on an enrolled household's file.
+STANDING_CLUE_STATUSES = PENDING_CLUE_STATUSES | {"linked"}
 STEP_LABELS = {"verification": ("verification visit", "核实走访"), "referral": ("referral", "转入认定"),
                "dismissal": ("dismissal", "排除")}
 
@@ -306,12 +308,16 @@ class ReferralContent:
     sudden_hardship: bool
 
 
-CHANNEL_ORDER = ("online", "assisted", "visit", "partner_signal", "followup")
+CHANNEL_ORDER = ("online", "assisted", "visit", "partner_signal", "reassessment", "followup")
+# The referral channel of a clue: a partner's signal, or identification's re-assessment under a new policy version.
+CLUE_CHANNELS: Mapping[str, str] = {"reassessment": "reassessment"}
 
 
 def referral_content(clues: Sequence[ClueFacts], visits: Sequence[VisitFacts],
                      application_channels: Iterable[str]) -> ReferralContent:
     """Why a household is referred, from everything on its record: each clue's rule and each visit finding.
+
+    A clue counts as the channel partner_signal, a re-assessment's clue (kind reassessment) as reassessment.
 
     Visits are in the order they were made; the latest visit's observations are what identification receives.
     """
@@ -319,7 +325,7 @@ def referral_content(clues: Sequence[ClueFacts], visits: Sequence[VisitFacts],
     reasons: list[dict[str, str]] = []
     seen: set[str] = set()
     for clue in clues:
-        channels.add("partner_signal")
+        channels.add(CLUE_CHANNELS.get(clue.kind, "partner_signal"))
         if clue.rule_id not in seen:
             seen.add(clue.rule_id)
             reasons.append({"code": clue.rule_id, "en": clue.explanation_en, "zh": clue.explanation_zh})

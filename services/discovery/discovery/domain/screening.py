@@ -1,26 +1,26 @@
-"""Screening of partner signals into risk clues, by rules that are data: versioned, effective-dated, per region."""
+"""Screening of partner signals into risk clues, by rules that are data: the `screening` section of the published
+policy document in force for the record's division on its date (one complete rule set per policy version)."""
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import cached_property
-from pathlib import Path
-from typing import Any, Iterable, Literal, Mapping, Sequence
+from typing import Any, Literal, Mapping
 
 from discovery.domain.signals import HOUSEHOLD_STATUSES, SIGNAL_KINDS, SignalRecord
+from shared import rule_data
+from shared.policy_client import PolicyBook, PolicyEntry, PolicyRules
 
 Severity = Literal["low", "medium", "high"]
 SEVERITY_RANK: Mapping[str, int] = {"low": 1, "medium": 2, "high": 3}
 RuleTest = Literal["present", "above", "at_most", "drop_above"]
 RULE_TESTS: frozenset[str] = frozenset({"present", "above", "at_most", "drop_above"})
-RULES_DIRECTORY = Path(__file__).resolve().parent.parent / "screening_rules"
 REGION_LENGTHS = (2, 4, 6, 9, 12)  # province, prefecture, county, township, village
 
 _RULE_KEYS = frozenset({"id", "kinds", "test", "field", "baseline_field", "threshold", "statuses", "severity",
                         "explanation_en", "explanation_zh", "note"})
-_SET_KEYS = frozenset({"version", "region", "effective_from", "effective_to", "parameters", "rules", "disabled", "notes"})
+_SET_KEYS = frozenset({"version", "region", "effective_from", "effective_to", "parameters", "rules"})
 _PRESENT, _ABOVE, _AT_MOST, _DROP_ABOVE = range(4)
 _TEST_CODES = {"present": _PRESENT, "above": _ABOVE, "at_most": _AT_MOST, "drop_above": _DROP_ABOVE}
 _COMPARISON = {_PRESENT: "present", _ABOVE: ">", _AT_MOST: "<=", _DROP_ABOVE: ">"}
@@ -30,12 +30,12 @@ _TEMPLATE_KEYS = ("value", "threshold", "base", "times_pct", "value_pct", "thres
                   "status", "kind", "kind_zh")
 
 
-class RuleDataError(ValueError):
-    """The screening rule data is wrong: raised when it is loaded, or when a combination of sets is first compiled."""
+class RuleDataError(rule_data.RuleDataError):
+    """The screening section of a policy version is wrong: raised when its rule set is built (first used)."""
 
 
-class NoRulesInForce(LookupError):
-    """No national screening rule set is in force on the date asked for."""
+class NoRulesInForce(rule_data.NoRuleSet):
+    """No published policy (hence no screening rule set) is in force for the division on the date asked for."""
 
 
 @dataclass(frozen=True)
@@ -74,10 +74,11 @@ class ScreeningRule:
 
 @dataclass(frozen=True)
 class ScreeningRuleSet:
-    """The rules of one region ("" = national) in force from `effective_from` to `effective_to`, both inclusive.
+    """The screening rules of one policy version (`version` is its rule_version, e.g. "CN-v1", "53-v2") of one region
+    ("" = national), in force from `effective_from` to `effective_to`, both inclusive.
 
-    A regional set lists only what differs from the national one: parameters, rules replaced or added by id,
-    and rule ids `disabled`. `select_rules` merges them into the set that screens a record.
+    The set is complete: a regional version carries the national rules and parameters with its overrides already
+    applied by the policy service (lists, hence `rules`, are replaced whole).
     """
 
     version: str
@@ -86,7 +87,6 @@ class ScreeningRuleSet:
     effective_to: date | None
     rules: tuple[ScreeningRule, ...]
     parameters: Mapping[str, Decimal] = field(default_factory=dict)
-    disabled: frozenset[str] = frozenset()
 
     def in_force_on(self, day: date) -> bool:
         return self.effective_from <= day and (self.effective_to is None or day <= self.effective_to)
@@ -143,7 +143,7 @@ class _CompiledRule:
             parameter = rule.threshold.parameter
             if parameter is not None and parameter not in rule_set.parameters:
                 raise RuleDataError(f"rule set {rule_set.version}: rule {rule.id} uses parameter {parameter!r}, "
-                                    "which no national or regional file of this date defines")
+                                    "which its policy document does not define")
             self.threshold = threshold = rule.threshold.resolve(rule_set.parameters)
             self.evidence["threshold"] = format(threshold, "f")
             self.words.update(threshold=_plain(threshold), threshold_pct=_percent(threshold))
@@ -200,8 +200,8 @@ class _CompiledRule:
 def screen(record: SignalRecord, rules: ScreeningRuleSet) -> RiskClue | None:
     """The most severe rule of `rules` that the record meets (first in rule order on a tie), or None.
 
-    `rules` is a set returned by `select_rules` (national parameters merged in); the others that matched are named
-    in the clue's evidence under `also_matched`.
+    `rules` is the set in force for the record (`Screener.rules_for`); the others that matched are named in the
+    clue's evidence under `also_matched`.
     """
     best: _CompiledRule | None = None
     matched: list[_CompiledRule] = []
@@ -228,90 +228,40 @@ def _percent(share: Decimal) -> str:
 
 # --- rule selection -------------------------------------------------------------------------------------------------
 
-def select_rules(rule_sets: Iterable[ScreeningRuleSet], division_code: str, on: date) -> ScreeningRuleSet:
-    """The national set in force on `on`, overlaid by each regional set in force whose region prefixes the code.
-
-    Shorter prefixes are applied first, so the longest prefix (e.g. a county over its province) has the last word.
-    """
-    return _merge(_components(rule_sets, division_code, on))
-
-
-def _components(rule_sets: Iterable[ScreeningRuleSet], division_code: str, on: date) -> tuple[ScreeningRuleSet, ...]:
-    chosen: dict[str, ScreeningRuleSet] = {}
-    for rule_set in rule_sets:
-        if division_code.startswith(rule_set.region) and rule_set.in_force_on(on):
-            if rule_set.region in chosen:
-                raise RuleDataError(f"two rule sets of region {rule_set.region or 'national'!r} are in force on {on}: "
-                                    f"{chosen[rule_set.region].version} and {rule_set.version}")
-            chosen[rule_set.region] = rule_set
-    if "" not in chosen:
-        raise NoRulesInForce(f"no national screening rule set is in force on {on}")
-    return tuple(chosen[region] for region in sorted(chosen, key=len))
-
-
-def _merge(components: Sequence[ScreeningRuleSet]) -> ScreeningRuleSet:
-    if len(components) == 1:
-        return components[0]
-    parameters: dict[str, Decimal] = {}
-    rules: dict[str, ScreeningRule] = {}
-    for part in components:
-        parameters.update(part.parameters)
-        for rule_id in part.disabled:
-            rules.pop(rule_id, None)
-        for rule in part.rules:
-            rules[rule.id] = rule  # a dict keeps the national order for replaced rules and appends new ones
-    ends = [part.effective_to for part in components if part.effective_to is not None]
-    return ScreeningRuleSet(
-        version="+".join(part.version for part in components),
-        region=components[-1].region,
-        effective_from=max(part.effective_from for part in components),
-        effective_to=min(ends) if ends else None,
-        rules=tuple(rules.values()),
-        parameters=parameters,
-    )
-
-
 class Screener:
-    """Screens records against a fixed collection of rule sets, merging and indexing each combination only once.
+    """Screens records against the screening rules of the published policy in force for each record's division on
+    its date (``PolicyRules("screening", build=rule_set_from_policy, ...)``).
 
-    Built once per process (or per file); `screen(record)` then costs a prefix test, a dict lookup and the rules
-    of the record's kind.
+    Each policy version's rule set is complete (the policy service has merged a region's overrides already) and is
+    compiled once (``by_kind``). The choice of version is remembered per (division prefix, date), so screening a
+    record costs a dict lookup and the rules of its kind; the replica is re-read only when ``PolicyRules`` sees it
+    change (checked at most every ``refresh_seconds``), and the remembered choices are dropped then.
     """
 
-    def __init__(self, rule_sets: Iterable[ScreeningRuleSet], max_cached: int = 100_000):
-        self.rule_sets = tuple(rule_sets)
-        self._regions = frozenset(s.region for s in self.rule_sets if s.region)
-        self._lengths = tuple(sorted({len(region) for region in self._regions}))
-        self._longest = max(self._lengths, default=0)
-        self._regions_of: dict[str, tuple[str, ...]] = {}
-        self._by_regions_and_date: dict[tuple[tuple[str, ...], date], ScreeningRuleSet] = {}
-        self._merged: dict[tuple[int, ...], ScreeningRuleSet] = {}
+    def __init__(self, rules: PolicyRules[ScreeningRuleSet], max_cached: int = 100_000):
+        self.rules = rules
+        self._book: PolicyBook | None = None
+        self._longest = 0
+        self._chosen: dict[tuple[str, date], ScreeningRuleSet] = {}
         self._max_cached = max_cached
 
-    @classmethod
-    def from_directory(cls, directory: str | Path | None = None) -> Screener:
-        return cls(load_screening_rules(directory))
-
     def rules_for(self, division_code: str, on: date) -> ScreeningRuleSet:
-        prefix = division_code[:self._longest]
-        regions = self._regions_of.get(prefix)
-        if regions is None:
-            if len(self._regions_of) >= self._max_cached:
-                self._regions_of.clear()  # a bound, not an eviction policy: regional prefixes are few
-            regions = self._regions_of[prefix] = tuple(
-                prefix[:n] for n in self._lengths if n <= len(prefix) and prefix[:n] in self._regions)
-        found = self._by_regions_and_date.get((regions, on))
+        """The rule set in force for the division on the day; NoRulesInForce if no published policy covers it."""
+        book = self.rules.refresh()
+        if book is not self._book:
+            self._book, self._chosen = book, {}
+            # Regions are division-code prefixes: codes that agree up to the longest region share their choice.
+            self._longest = max((len(entry.region) for entry in book.by_version.values()), default=0)
+        key = (division_code[:self._longest], on)
+        found = self._chosen.get(key)
         if found is None:
-            if len(self._by_regions_and_date) >= self._max_cached:
-                self._by_regions_and_date.clear()  # dates in a file are few
-            candidates = [s for s in self.rule_sets if s.region == "" or s.region in regions]
-            components = _components(candidates, division_code, on)
-            identity = tuple(id(part) for part in components)
-            found = self._merged.get(identity)
-            if found is None:
-                found = self._merged[identity] = _merge(components)
-                found.by_kind  # compile now, so a data error surfaces at the first record rather than deep in a stream
-            self._by_regions_and_date[(regions, on)] = found
+            try:
+                found = self.rules.for_division(division_code, on)
+            except rule_data.NoRuleSet as missing:
+                raise NoRulesInForce(str(missing)) from None
+            if len(self._chosen) >= self._max_cached:
+                self._chosen.clear()  # a bound, not an eviction policy: prefixes and dates in a file are few
+            self._chosen[key] = found
         return found
 
     def screen(self, record: SignalRecord) -> RiskClue | None:
@@ -320,48 +270,33 @@ class Screener:
 
 # --- rule data ------------------------------------------------------------------------------------------------------
 
-def load_screening_rules(directory: str | Path | None = None) -> list[ScreeningRuleSet]:
-    """Every `*.json` rule set of `directory` (default: the package's screening_rules/), checked as a whole:
-    no two sets of one region overlap in time, and every regional set merges cleanly with the national sets of its time.
+def rule_set_from_policy(entry: PolicyEntry, params: Mapping[str, Any]) -> ScreeningRuleSet:
+    """The screening rule set of one published policy version: ``params`` is ``project(entry.document, "screening")``
+    ({"parameters", "rules"}, the shared standards added as parameters named ``standards.<name>``).
+
+    Version, region and effective dates are the entry's. Raises RuleDataError naming the version when a rule is
+    malformed or cites a parameter the document does not define.
     """
-    folder = Path(directory) if directory is not None else RULES_DIRECTORY
-    rule_sets = []
-    for path in sorted(folder.glob("*.json")):
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except ValueError as error:
-            raise RuleDataError(f"{path.name}: not valid JSON ({error})") from None
-        rule_sets.append(rule_set_from_dict(data, origin=path.name))
-    check_rule_sets(rule_sets)
-    return sorted(rule_sets, key=lambda s: (len(s.region), s.region, s.effective_from))
-
-
-def check_rule_sets(rule_sets: Sequence[ScreeningRuleSet]) -> None:
-    """Raises RuleDataError if periods of one region overlap or a regional set cannot be merged with a national one."""
-    by_region: dict[str, list[ScreeningRuleSet]] = {}
-    for rule_set in rule_sets:
-        by_region.setdefault(rule_set.region, []).append(rule_set)
-    for region, sets in by_region.items():
-        sets.sort(key=lambda s: s.effective_from)
-        for earlier, later in zip(sets, sets[1:]):
-            if earlier.effective_to is None or earlier.effective_to >= later.effective_from:
-                raise RuleDataError(f"rule sets {earlier.version} and {later.version} of region "
-                                    f"{region or 'national'!r} overlap in time")
-    for national in by_region.get("", []):
-        national.by_kind  # every parameter a national rule uses must be national
-        for region, sets in by_region.items():
-            for regional in sets:
-                if region and _overlap(national, regional):
-                    _merge((national, regional)).by_kind
-
-
-def _overlap(a: ScreeningRuleSet, b: ScreeningRuleSet) -> bool:
-    return ((a.effective_to is None or b.effective_from <= a.effective_to)
-            and (b.effective_to is None or a.effective_from <= b.effective_to))
+    origin = f"policy {entry.rule_version} (screening)"
+    if not isinstance(params, Mapping):
+        raise RuleDataError(f"{origin}: the screening section is a JSON object")
+    unknown = set(params) - {"parameters", "rules"}
+    if unknown:
+        raise RuleDataError(f"{origin}: unknown keys {sorted(unknown)}")
+    rule_set = rule_set_from_dict({
+        "version": entry.rule_version, "region": entry.region,
+        "effective_from": entry.effective_from.isoformat(),
+        "effective_to": entry.effective_to.isoformat() if entry.effective_to is not None else None,
+        "parameters": params.get("parameters") or {}, "rules": params.get("rules") or [],
+    }, origin=origin)
+    rule_set.by_kind  # compile now: a parameter no one defines is refused when the version is first used
+    return rule_set
 
 
 def rule_set_from_dict(data: Mapping[str, Any], origin: str = "rule set") -> ScreeningRuleSet:
-    """Builds a rule set from its JSON form, or raises RuleDataError naming the file and the entry at fault."""
+    """Builds a rule set from its JSON form, or raises RuleDataError naming `origin` and the entry at fault.
+
+    Parameter names are free text (the shared standards are named ``standards.<name>``)."""
     if not isinstance(data, Mapping):
         raise RuleDataError(f"{origin}: a rule set is a JSON object")
     _no_unknown_keys(data, _SET_KEYS, origin)
@@ -386,12 +321,7 @@ def rule_set_from_dict(data: Mapping[str, Any], origin: str = "rule set") -> Scr
     ids = [rule.id for rule in rules]
     if len(ids) != len(set(ids)):
         raise RuleDataError(f"{origin}: rule ids repeat: {sorted({i for i in ids if ids.count(i) > 1})}")
-    disabled = data.get("disabled") or []
-    if not isinstance(disabled, list) or not all(isinstance(rule_id, str) for rule_id in disabled):
-        raise RuleDataError(f"{origin}: disabled must list rule ids")
-    if not region and disabled:
-        raise RuleDataError(f"{origin}: only a regional set can disable national rules")
-    return ScreeningRuleSet(version, region, effective_from, effective_to, rules, parameters, frozenset(disabled))
+    return ScreeningRuleSet(version, region, effective_from, effective_to, rules, parameters)
 
 
 def _rule(raw: Any, where: str) -> ScreeningRule:
@@ -460,8 +390,9 @@ def _no_unknown_keys(data: Mapping[str, Any], allowed: frozenset[str], where: st
 
 
 def _decimal(value: Any, where: str) -> Decimal:
-    # Written as text in the data so that 0.1 means exactly 0.1; bare JSON integers are accepted too.
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
+    # Written as text in the data so that 0.1 means exactly 0.1; bare JSON integers are accepted too, and Decimal
+    # (a number of a projected policy document, e.g. a standard, is read exactly as written).
+    if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
         raise RuleDataError(f"{where}: write numbers as text (\"0.5\") or integers")
     try:
         number = Decimal(value)

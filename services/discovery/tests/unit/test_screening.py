@@ -1,5 +1,7 @@
-"""Screening rules at, just below and just above each published threshold; selection by region and date."""
+"""Screening rules at, just below and just above each published threshold; rule sets built from policy documents
+and chosen by region and date."""
 import json
+import shutil
 from datetime import date
 from decimal import Decimal
 
@@ -9,19 +11,20 @@ from discovery.domain.screening import (
     NoRulesInForce,
     RuleDataError,
     Screener,
-    load_screening_rules,
     rule_set_from_dict,
+    rule_set_from_policy,
     screen,
-    select_rules,
 )
-from discovery.domain.signals import SignalRecord
+from discovery.domain.signals import SIGNAL_KINDS, SignalRecord
+from shared.policy_client import BUNDLE, PolicyRules
 
-HUNAN = "431228102201"  # national rules only
-YUNNAN = "530102001001"  # national rules with Yunnan's overrides
+HUNAN = "431228102201"  # the national policy only
+YUNNAN = "530102001001"  # Yunnan's versions (the national document with Yunnan's overrides)
 ON = date(2025, 6, 1)
-RULE_SETS = load_screening_rules()
-NATIONAL = select_rules(RULE_SETS, HUNAN, ON)
-YUNNAN_RULES = select_rules(RULE_SETS, YUNNAN, ON)
+INCOME = "standards.reference_income_yuan_per_person_year"
+SHIPPED = PolicyRules("screening", build=rule_set_from_policy)  # the bundle shipped with the platform, no replica
+NATIONAL = SHIPPED.for_division(HUNAN, ON)
+YUNNAN_RULES = SHIPPED.for_division(YUNNAN, ON)
 
 
 def record(kind: str, status: str = "none", division: str = HUNAN, on: date = ON, **amounts) -> SignalRecord:
@@ -64,13 +67,13 @@ def test_out_of_pocket_cost_of_one_stay(status, amount, expected):
 
 def test_clue_carries_the_numbers_compared_and_a_bilingual_explanation():
     clue = screen(record("medical_expense", "monitored", cumulative_year_yuan="10066.51"), NATIONAL)
-    assert clue.rule_version == "cn-2025.1"
+    assert clue.rule_version == "CN-v1"
     assert (clue.kind, clue.id_number, clue.division_code, clue.occurred_on) == (
         "medical_expense", "11010519491231002X", HUNAN, ON)
     assert (clue.source_department, clue.external_id) == ("partner", "X-1")
     assert clue.evidence == {
-        "comparison": ">", "household_status": "monitored", "rule_set": "cn-2025.1", "field": "cumulative_year_yuan",
-        "value": "10066.51", "threshold": "10066.5", "parameter": "rural_income_last_year_yuan",
+        "comparison": ">", "household_status": "monitored", "rule_set": "CN-v1", "field": "cumulative_year_yuan",
+        "value": "10066.51", "threshold": "10066.5", "parameter": INCOME,
         "parameter_value": "20133", "times": "0.5"}
     assert clue.explanation_zh == ("脱贫户或监测户本年度医疗自付费用 ¥10066.51，超过上年度全省农村居民人均可支配收入（¥20133）"
                                    "的 50%（¥10066.5）。")
@@ -137,26 +140,77 @@ def test_income_drop_evidence_names_both_incomes_and_the_drop():
     assert "66.67%" in clue.explanation_zh and "50%" in clue.explanation_zh
 
 
-# --- regions and dates ------------------------------------------------------------------------------------------
+# --- regions and dates: the shipped policy ---------------------------------------------------------------------
 
-def test_yunnan_lowers_the_income_base_and_overrides_one_rule_by_id():
-    assert YUNNAN_RULES.version == "cn-2025.1+53-2025.1"
-    assert YUNNAN_RULES.parameters["rural_income_last_year_yuan"] == Decimal("16361")
-    assert [rule.id for rule in YUNNAN_RULES.rules] == [rule.id for rule in NATIONAL.rules]  # same order, same ids
+def test_yunnan_2025_lowers_the_income_base_and_keeps_the_national_rules():
+    assert YUNNAN_RULES.version == "53-v1"
+    assert (YUNNAN_RULES.region, YUNNAN_RULES.effective_from, YUNNAN_RULES.effective_to) == (
+        "53", date(2025, 1, 1), date(2025, 12, 31))
+    assert YUNNAN_RULES.parameters[INCOME] == Decimal("16361")
+    assert YUNNAN_RULES.rules == NATIONAL.rules  # the document's rules, replaced whole only if a release lists them
     at_yunnan_threshold = "8180.51"  # 16361 / 2 = 8180.5
     assert hit(record("medical_expense", "monitored", YUNNAN, cumulative_year_yuan="8180.50"), YUNNAN_RULES) is None
     assert hit(record("medical_expense", "monitored", YUNNAN, cumulative_year_yuan=at_yunnan_threshold),
                YUNNAN_RULES) == ("medical.cumulative.vulnerable", "high")
     assert hit(record("medical_expense", "monitored", cumulative_year_yuan=at_yunnan_threshold)) is None
-    assert hit(record("migrant_return", division=YUNNAN), YUNNAN_RULES) == ("employment.migrant_return", "medium")
-    assert hit(record("migrant_return")) == ("employment.migrant_return", "low")
+    assert hit(record("migrant_return", division=YUNNAN), YUNNAN_RULES) == ("employment.migrant_return", "low")
     clue = screen(record("medical_expense", "monitored", YUNNAN, cumulative_year_yuan="9000"), YUNNAN_RULES)
-    assert clue.rule_version == "cn-2025.1+53-2025.1" and clue.evidence["parameter_value"] == "16361"
+    assert clue.rule_version == "53-v1" and clue.evidence["parameter_value"] == "16361"
 
 
-def _set(version, region, start, end=None, parameters=None, rules=(), disabled=()):
-    return {"version": version, "region": region, "effective_from": start, "effective_to": end,
-            "parameters": parameters or {}, "rules": list(rules), "disabled": list(disabled)}
+def test_yunnan_2026_uses_the_new_reference_income():
+    rules = SHIPPED.for_division(YUNNAN, date(2026, 1, 1))
+    assert (rules.version, rules.effective_from, rules.effective_to) == ("53-v2", date(2026, 1, 1), None)
+    on = date(2026, 3, 1)
+    assert hit(record("medical_expense", "monitored", YUNNAN, on, cumulative_year_yuan="8500"), rules) is None
+    clue = screen(record("medical_expense", "monitored", YUNNAN, on, cumulative_year_yuan="8500.01"), rules)
+    assert clue.rule_version == "53-v2"
+    assert (clue.evidence["threshold"], clue.evidence["parameter_value"]) == ("8500.0", "17000")
+    assert "¥17000" in clue.explanation_zh and "¥8500" in clue.explanation_en
+
+
+@pytest.mark.parametrize("division, on, version", [
+    (HUNAN, date(2022, 1, 1), "CN-v1"),  # the national document starts in 2022
+    (HUNAN, date(2026, 6, 1), "CN-v1"),
+    (YUNNAN, date(2024, 12, 31), "CN-v1"),  # Yunnan's first version starts in 2025
+    (YUNNAN, date(2025, 1, 1), "53-v1"),
+    (YUNNAN, date(2025, 12, 31), "53-v1"),  # effective_to is inclusive
+    (YUNNAN, date(2026, 1, 1), "53-v2"),
+    ("532301001001", date(2026, 1, 1), "53-v2"),
+])
+def test_the_screener_uses_the_version_in_force_for_the_division_on_the_day(division, on, version):
+    screener = Screener(SHIPPED)
+    assert screener.rules_for(division, on).version == version
+    assert screener.screen(record("earner_death", division=division, on=on)).rule_version == version
+
+
+def test_no_policy_in_force_is_an_error():
+    with pytest.raises(NoRulesInForce):
+        Screener(SHIPPED).screen(record("earner_death", on=date(2021, 12, 31)))
+
+
+def test_every_shipped_version_covers_every_signal_kind():
+    versions = SHIPPED.all()
+    assert {rules.version for rules in versions} == {"CN-v1", "53-v1", "53-v2"}
+    for rules in versions:
+        assert set(rules.by_kind) == set(SIGNAL_KINDS)
+
+
+def test_the_screener_reuses_the_compiled_set_of_a_version():
+    screener = Screener(SHIPPED)
+    first = screener.rules_for(YUNNAN, date(2026, 3, 1))
+    assert screener.rules_for("530102001002", date(2026, 3, 1)) is first
+    assert screener.rules_for("532301001001", date(2026, 4, 1)) is first  # another prefix and date, same version
+    assert first is SHIPPED.by_version("53-v2") and first.by_kind is SHIPPED.by_version("53-v2").by_kind
+    rec = record("medical_expense", "monitored", YUNNAN, cumulative_year_yuan="9000")
+    assert screener.screen(rec) == screen(rec, YUNNAN_RULES)
+
+
+# --- rule sets built from policy documents (bundle copies) ---------------------------------------------------------
+
+STAY = {"id": "stay", "kinds": ["medical_expense"], "test": "above", "field": "per_stay_yuan",
+        "threshold": {"parameter": "stay_yuan"}, "severity": "medium", "explanation_en": "¥{value} > ¥{threshold}",
+        "explanation_zh": "¥{value} > ¥{threshold}"}
 
 
 def _present(rule_id, kind, severity="low"):
@@ -164,100 +218,75 @@ def _present(rule_id, kind, severity="low"):
             "explanation_en": f"{rule_id}", "explanation_zh": f"{rule_id}"}
 
 
-STAY = {"id": "stay", "kinds": ["medical_expense"], "test": "above", "field": "per_stay_yuan",
-        "threshold": {"parameter": "stay_yuan"}, "severity": "medium", "explanation_en": "¥{value} > ¥{threshold}",
-        "explanation_zh": "¥{value} > ¥{threshold}"}
+def bundle(tmp_path, screening=None, releases=()):
+    """A copy of the shipped bundle; `screening` replaces the national document's section, each release is
+    (file name, region, version, effective_from, effective_to, overrides)."""
+    folder = tmp_path / "bundle"
+    shutil.copytree(BUNDLE, folder)
+    if screening is not None:
+        national = json.loads((folder / "national.json").read_text(encoding="utf-8"))
+        national["document"]["screening"] = screening
+        (folder / "national.json").write_text(json.dumps(national, ensure_ascii=False), encoding="utf-8")
+    for name, region, version, start, end, overrides in releases:
+        (folder / "releases" / name).write_text(json.dumps(
+            {"region": region, "version": version, "effective_from": start, "effective_to": end,
+             "title": name, "legal_basis": {"document_number": "TEST", "url": None}, "overrides": overrides}),
+            encoding="utf-8")
+    return PolicyRules("screening", build=rule_set_from_policy, bundle=folder)
 
 
-@pytest.fixture
-def dated_rules(tmp_path):
-    files = {
-        "cn-2024.json": _set("cn-2024", "", "2024-01-01", "2024-12-31", {"stay_yuan": "5000"},
-                             [STAY, _present("death", "earner_death", "high")]),
-        "cn-2025.json": _set("cn-2025", "", "2025-01-01", None, {"stay_yuan": "6000"},
-                             [STAY, _present("death", "earner_death", "high")]),
-        "53.json": _set("53-2025a", "53", "2025-01-01", "2025-06-30", {"stay_yuan": "4000"},
-                        [_present("return", "migrant_return", "medium")], disabled=["death"]),
-        "5301.json": _set("5301-2025", "5301", "2025-03-01", None,
-                          rules=[{**STAY, "threshold": "3000", "severity": "high"}]),
-    }
-    for name, data in files.items():
-        (tmp_path / name).write_text(json.dumps(data), encoding="utf-8")
-    return load_screening_rules(tmp_path)
+def test_a_rule_citing_a_parameter_the_document_does_not_define_is_refused(tmp_path):
+    rules = bundle(tmp_path, {"parameters": {}, "rules": [STAY]})
+    with pytest.raises(RuleDataError, match=r"CN-v1.*stay_yuan"):
+        rules.for_division(HUNAN, ON)
 
 
-@pytest.mark.parametrize("division, on, version, stay", [
-    (HUNAN, date(2024, 12, 31), "cn-2024", "5000"),
-    (HUNAN, date(2025, 1, 1), "cn-2025", "6000"),
-    (YUNNAN, date(2024, 12, 31), "cn-2024", "5000"),  # Yunnan's set starts in 2025
-    (YUNNAN, date(2025, 1, 1), "cn-2025+53-2025a", "4000"),
-    ("532301001001", date(2025, 3, 1), "cn-2025+53-2025a", "4000"),  # 5323 is Yunnan but not 5301
-    (YUNNAN, date(2025, 2, 28), "cn-2025+53-2025a", "4000"),
-    (YUNNAN, date(2025, 3, 1), "cn-2025+53-2025a+5301-2025", "3000"),  # the longest prefix has the last word
-    (YUNNAN, date(2025, 6, 30), "cn-2025+53-2025a+5301-2025", "3000"),  # effective_to is inclusive
-    (YUNNAN, date(2025, 7, 1), "cn-2025+5301-2025", "3000"),
-])
-def test_selection_by_region_prefix_and_date(dated_rules, division, on, version, stay):
-    selected = select_rules(dated_rules, division, on)
-    assert selected.version == version
-    assert screen(record("medical_expense", division=division, on=on, per_stay_yuan=stay), selected) is None
-    clue = screen(record("medical_expense", division=division, on=on, per_stay_yuan=Decimal(stay) + Decimal("0.01")),
-                  selected)
-    assert clue.rule_id == "stay" and clue.evidence["threshold"] == stay
+def test_a_regional_version_whose_rules_cite_an_undefined_parameter_is_refused_for_that_version(tmp_path):
+    rules = bundle(tmp_path, {"parameters": {"stay_yuan": "6000"}, "rules": [STAY]},
+                   [("5301-v1.json", "5301", 1, "2025-03-01", None,
+                     {"screening": {"rules": [{**STAY, "threshold": {"parameter": "county_stay_yuan"}}]}})])
+    assert rules.for_division(HUNAN, ON).version == "CN-v1"
+    with pytest.raises(RuleDataError, match=r"5301-v1.*county_stay_yuan"):
+        rules.for_division(YUNNAN, ON)
 
 
-def test_regional_sets_disable_and_add_rules(dated_rules):
-    in_yunnan = select_rules(dated_rules, YUNNAN, date(2025, 2, 1))
-    national = select_rules(dated_rules, HUNAN, date(2025, 2, 1))
-    assert [rule.id for rule in in_yunnan.rules] == ["stay", "return"]
-    assert screen(record("earner_death", division=YUNNAN, on=date(2025, 2, 1)), in_yunnan) is None
-    assert screen(record("earner_death", on=date(2025, 2, 1)), national).rule_id == "death"
-    assert screen(record("migrant_return", division=YUNNAN, on=date(2025, 2, 1)), in_yunnan).severity == "medium"
-    assert screen(record("migrant_return", on=date(2025, 2, 1)), national) is None
+def test_the_yunnan_income_threshold_is_16361_in_2025_and_17000_from_2026(tmp_path):
+    rules = bundle(tmp_path)
+    for on, base, threshold in [(date(2025, 6, 1), "16361", "8180.5"), (date(2026, 6, 1), "17000", "8500.0")]:
+        clue = Screener(rules).screen(record("medical_expense", "monitored", YUNNAN, on, cumulative_year_yuan="9000"))
+        assert (clue.rule_id, clue.evidence["parameter"]) == ("medical.cumulative.vulnerable", INCOME)
+        assert (clue.evidence["parameter_value"], clue.evidence["threshold"]) == (base, threshold)
+    national = Screener(rules).screen(record("medical_expense", "monitored", HUNAN, date(2026, 6, 1),
+                                             cumulative_year_yuan="9000"))
+    assert national is None  # 9000 is below half of the national 20133
 
 
-def test_no_national_set_in_force_is_an_error(dated_rules):
-    with pytest.raises(NoRulesInForce):
-        select_rules(dated_rules, HUNAN, date(2023, 12, 31))
+def test_a_release_replaces_the_rule_list_whole_and_the_longest_region_wins(tmp_path):
+    rules = bundle(tmp_path, {"parameters": {"stay_yuan": "6000"}, "rules": [STAY, _present("death", "earner_death")]},
+                   [("5301-v1.json", "5301", 1, "2025-03-01", None,
+                     {"screening": {"parameters": {"stay_yuan": "3000"}, "rules": [STAY]}})])
+    screener = Screener(rules)
+    county = screener.rules_for(YUNNAN, date(2025, 3, 1))
+    assert (county.version, county.region, county.effective_from) == ("5301-v1", "5301", date(2025, 3, 1))
+    assert [rule.id for rule in county.rules] == ["stay"]  # no merge by rule id: the release's list is the list
+    assert county.parameters[INCOME] == Decimal("16361")  # merged onto Yunnan's version in force on its first day
+    assert screener.rules_for(YUNNAN, date(2025, 2, 28)).version == "53-v1"
+    assert screener.rules_for("532301001001", date(2025, 3, 1)).version == "53-v1"  # 5323 is Yunnan but not 5301
+    assert screener.screen(record("earner_death", division=YUNNAN, on=date(2025, 3, 1))) is None
+    assert screener.screen(record("earner_death", division="532301001001", on=date(2025, 3, 1))).rule_id == "death"
+    clue = screener.screen(record("medical_expense", division=YUNNAN, on=date(2025, 3, 1), per_stay_yuan="3000.01"))
+    assert (clue.rule_id, clue.rule_version, clue.evidence["threshold"]) == ("stay", "5301-v1", "3000")
 
 
-def test_screener_caches_one_merged_set_per_region_combination(dated_rules):
-    screener = Screener(dated_rules)
-    first = screener.rules_for(YUNNAN, date(2025, 3, 1))
-    assert screener.rules_for("530102001002", date(2025, 3, 1)) is first
-    assert screener.rules_for(YUNNAN, date(2025, 4, 1)) is first  # another date, same sets in force
-    assert screener.rules_for("532301001001", date(2025, 3, 1)) is not first
-    assert screener.screen(record("medical_expense", division=YUNNAN, on=date(2025, 3, 1), per_stay_yuan="3000.01")
-                           ).evidence["rule_set"] == "cn-2025+53-2025a+5301-2025"
-    with pytest.raises(NoRulesInForce):
-        screener.screen(record("earner_death", on=date(2023, 1, 1)))
+def test_an_unknown_key_in_the_screening_section_is_refused(tmp_path):
+    rules = bundle(tmp_path, {"parameters": {"stay_yuan": "6000"}, "rules": [STAY], "disabled": ["stay"]})
+    with pytest.raises(RuleDataError, match=r"CN-v1.*disabled"):
+        rules.for_division(HUNAN, ON)
 
 
-def test_default_screener_gives_the_same_clue_as_screen_with_the_selected_set():
-    screener = Screener.from_directory()
-    rec = record("medical_expense", "monitored", YUNNAN, cumulative_year_yuan="9000")
-    assert screener.screen(rec) == screen(rec, YUNNAN_RULES)
-
-
-# --- rule data errors surface at load time ----------------------------------------------------------------------
-
-def _load(tmp_path, *sets):
-    for i, data in enumerate(sets):
-        (tmp_path / f"{i}.json").write_text(json.dumps(data), encoding="utf-8")
-    return load_screening_rules(tmp_path)
-
-
-def test_overlapping_sets_of_one_region_are_refused(tmp_path):
-    with pytest.raises(RuleDataError, match="overlap"):
-        _load(tmp_path, _set("a", "", "2024-01-01", None, rules=[_present("d", "earner_death")]),
-              _set("b", "", "2025-01-01", None, rules=[_present("d", "earner_death")]))
-
-
-def test_a_parameter_nobody_defines_is_refused(tmp_path):
-    with pytest.raises(RuleDataError, match="stay_yuan"):
-        _load(tmp_path, _set("a", "", "2024-01-01", None, rules=[STAY]))
-    with pytest.raises(RuleDataError, match="stay_yuan"):
-        _load(tmp_path, _set("a", "", "2024-01-01", None), _set("b", "53", "2024-01-01", None, rules=[STAY]))
+def _set(rules, parameters=None):
+    return {"version": "t-1", "region": "", "effective_from": "2024-01-01", "effective_to": None,
+            "parameters": parameters or {}, "rules": list(rules)}
 
 
 @pytest.mark.parametrize("change, message", [
@@ -272,24 +301,10 @@ def test_a_parameter_nobody_defines_is_refused(tmp_path):
     ({"colour": "red"}, "unknown keys"),
 ])
 def test_bad_rule_entries_are_refused_with_the_reason(change, message):
-    data = _set("a", "", "2024-01-01", None, {"stay_yuan": "1"}, [{**STAY, **change}])
     with pytest.raises(RuleDataError, match=message):
-        rule_set_from_dict(data, "test.json")
+        rule_set_from_dict(_set([{**STAY, **change}], {"stay_yuan": "1"}), "test")
 
 
-def test_shipped_rule_data_covers_every_signal_kind():
-    from discovery.domain.signals import SIGNAL_KINDS
-    assert set(NATIONAL.by_kind) == set(SIGNAL_KINDS)
-    assert set(YUNNAN_RULES.by_kind) == set(SIGNAL_KINDS)
-
-
-def test_a_county_code_is_not_taken_for_a_township_region(tmp_path):
-    rule_sets = _load(tmp_path, _set("cn", "", "2024-01-01", None, rules=[_present("d", "earner_death")]),
-                      _set("county", "530102", "2024-01-01", None, disabled=["d"]),
-                      _set("town", "530102001", "2024-01-01", None, rules=[_present("t", "earner_death", "high")]))
-    screener = Screener(rule_sets)
-    assert screener.rules_for("530102", ON).version == "cn+county"
-    assert screener.rules_for("530102001001", ON).version == "cn+county+town"
-    assert screener.rules_for("530102002001", ON).version == "cn+county"
-    assert screener.rules_for("431228", ON).version == "cn"
-    assert screener.rules_for("530102", ON).rules == select_rules(rule_sets, "530102", ON).rules
+def test_repeated_rule_ids_are_refused():
+    with pytest.raises(RuleDataError, match="repeat"):
+        rule_set_from_dict(_set([STAY, STAY], {"stay_yuan": "1"}), "test")

@@ -6,12 +6,13 @@ from decimal import Decimal
 
 import pytest
 
-from discovery.domain.screening import Screener
+from discovery.domain.screening import Screener, rule_set_from_policy
 from discovery.domain.signals import InvalidSignal
 from discovery.signal_files import iter_csv, iter_jsonl, screen_stream
+from shared.policy_client import PolicyRules
 
 TODAY = date(2025, 12, 31)
-SCREENER = Screener.from_directory()
+SCREENER = Screener(PolicyRules("screening", build=rule_set_from_policy))  # the shipped policy bundle
 VALID_ID = "11010519491231002X"
 
 
@@ -40,7 +41,7 @@ MIXED = jsonl(
     "[1, 2]",
     json.dumps(signal("A6", id_number="11010519491231003X")),
     json.dumps(signal("A7", kind="earner_death", amounts={}, household_status="none", note="车祸")),
-    json.dumps(signal("A8", occurred_on="2024-06-01")),  # before the shipped rules took effect
+    json.dumps(signal("A8", occurred_on="2021-12-31")),  # before the shipped national policy took effect (2022)
 )
 EXPECTED = [
     (1, "A1", "clue", "medical.per_stay.vulnerable", None),

@@ -5,11 +5,11 @@ from decimal import Decimal as D
 import pytest
 
 from followup.domain.risk import CheckinObservation, assess_checkin, assess_signal, pct, yuan, yuan_zh
-from followup.domain.rules import load_rule_book
+from followup.policy import policy_rules
 
-BUNDLED = load_rule_book()
-RULES = BUNDLED.select("110105001001", date(2026, 3, 1))          # national: line 8700, drop 30%
-YUNNAN = BUNDLED.select("530102001001", date(2026, 3, 1))         # line 9000, reference income 17000
+SHIPPED = policy_rules()
+RULES = SHIPPED.for_division("110105001001", date(2026, 3, 1))          # CN-v1: line 8700, drop 30%
+YUNNAN = SHIPPED.for_division("530102001001", date(2026, 3, 1))         # 53-v2: line 9000, reference income 17000
 
 
 def observe(income="3000", members=1, **extra) -> CheckinObservation:
@@ -123,8 +123,8 @@ def test_one_member_losing_labour_capacity_is_a_risk(lost, at_risk):
 
 
 @pytest.mark.parametrize("lost,at_risk", [(1, False), (2, True), (3, True)])
-def test_the_number_of_members_is_rule_data(book, national, lost, at_risk):
-    rules = book(("n.json", national(labour={"members_lost_at_least": 2}))).select("110105", date(2026, 1, 1))
+def test_the_number_of_members_is_rule_data(bundle, national, lost, at_risk):
+    rules = bundle(national(labour={"members_lost_at_least": 2})).for_division("110105", date(2026, 1, 1))
     assert check(assess_checkin(observe(members=3, labour_loss_members=lost), None, rules),
                  "labour.members_lost").at_risk is at_risk
 
@@ -141,9 +141,9 @@ def test_the_death_of_the_earner_and_another_risk_staff_see_are_risks():
 def test_a_visit_with_nothing_wrong_is_no_risk_and_says_why_in_both_languages():
     assessment = assess_checkin(observe("3000", 2), D("1500"), RULES)
     assert not assessment.at_risk and assessment.risk_kind is None and assessment.reasons == ()
-    assert assessment.rule_version == "CN-FU-2025.1"
-    assert assessment.explanation_en.startswith("No relapse risk (rules CN-FU-2025.1)")
-    assert assessment.explanation_zh.startswith("未发现返贫风险（规则 CN-FU-2025.1）")
+    assert assessment.rule_version == "CN-v1"
+    assert assessment.explanation_en.startswith("No relapse risk (rules CN-v1)")
+    assert assessment.explanation_zh.startswith("未发现返贫风险（规则 CN-v1）")
     assert all(c.en and c.zh for c in assessment.checks)
 
 
@@ -154,12 +154,12 @@ def test_several_risks_name_the_first_kind_in_the_rules_precedence_and_list_ever
     assert {r.code for r in assessment.reasons} == {"income.below_line", "income.drop", "medical.per_stay"}
     assert "medical_expense" in assessment.explanation_en and "存在返贫风险" in assessment.explanation_zh
     data = assessment.as_dict()
-    assert data["rule_version"] == "CN-FU-2025.1" and data["at_risk"] and len(data["checks"]) == len(assessment.checks)
+    assert data["rule_version"] == "CN-v1" and data["at_risk"] and len(data["checks"]) == len(assessment.checks)
 
 
-def test_the_precedence_is_rule_data(book, national):
-    rules = book(("n.json", national(risk_kind_precedence=["income_drop", "other", "disaster", "medical_expense",
-                                                           "labour_loss"]))).select("110105", date(2026, 1, 1))
+def test_the_precedence_is_rule_data(bundle, national):
+    rules = bundle(national(risk_kind_precedence=["income_drop", "other", "disaster", "medical_expense",
+                                                  "labour_loss"])).for_division("110105", date(2026, 1, 1))
     assert assess_checkin(observe("500", medical_per_stay_yuan=D("9000")), None, rules).risk_kind == "income_drop"
 
 
@@ -199,8 +199,10 @@ def test_signals_without_amounts_are_risks_as_the_rules_say(kind, risk_kind):
     assert assessment.checks[0].en and assessment.checks[0].zh
 
 
-def test_a_region_may_count_a_migrant_workers_return_as_a_risk(book, national):
-    rules = book(("n.json", national(signals={"migrant_return": "income_drop"}))).select("1101", date(2026, 1, 1))
+def test_a_region_may_count_a_migrant_workers_return_as_a_risk(bundle, release):
+    rules = bundle(None, release("11", 1, "2026-01-01", {"followup": {"signals": {"migrant_return": "income_drop"}}})
+                   ).for_division("1101", date(2026, 1, 1))
+    assert rules.version == "11-v1"
     assert assess_signal("migrant_return", {}, rules).risk_kind == "income_drop"
 
 

@@ -14,12 +14,13 @@ from gradual_exit.domain.observation import (
     support_schedule,
     support_share,
 )
-from gradual_exit.domain.rules import GUARANTEE_KEYS, PROGRAMMES, load_rule_book
+from gradual_exit.domain.rules import GUARANTEE_KEYS, PROGRAMMES, RuleSet
 from gradual_exit.domain.situation import HouseholdFacts
+from shared.policy_client import PolicyRules
 
-BOOK = load_rule_book()
-NATIONAL = BOOK.for_division("522701001002", date(2026, 3, 1))  # Guizhou: national defaults
-YUNNAN = BOOK.for_division("530102001001", date(2026, 3, 1))  # dibao standard 600, tapered dibao support
+BOOK = PolicyRules("gradual_exit", build=RuleSet.from_policy)  # the shipped policy bundle
+NATIONAL = BOOK.for_division("522701001002", date(2026, 3, 1))  # Guizhou: national defaults (CN-v1)
+YUNNAN = BOOK.for_division("530102001001", date(2026, 3, 1))  # 53-v2: dibao standard 600, tapered dibao support
 CENT = Decimal("0.01")
 INCOME_TESTED = [p for p in PROGRAMMES if NATIONAL.line(p) is not None]
 ALL_SECURED = {k: True for k in GUARANTEE_KEYS}
@@ -111,14 +112,11 @@ def test_unknown_labour_capacity_starts_the_observation_but_says_it_must_be_reco
     assert (decision.reasons[-1].code, decision.reasons[-1].passed) == ("labour_capacity_not_recorded", False)
 
 
-def test_a_region_may_allow_exits_of_households_without_labour_capacity(tmp_path):
-    import json
-
-    from gradual_exit.domain.rules import RULES_DIRECTORY
-    (tmp_path / "n.json").write_text((RULES_DIRECTORY / "national-2022.json").read_text(encoding="utf-8"), encoding="utf-8")
-    (tmp_path / "r.json").write_text(json.dumps({"version": "R", "region": "52", "effective_from": "2026-01-01",
-                                                 "params": {"exit": {"no_labour_capacity_needs_lasting_income_source": False}}}))
-    rules = load_rule_book(tmp_path).for_division("522701001002", date(2026, 3, 1))
+def test_a_region_may_allow_exits_of_households_without_labour_capacity(bundle):
+    rules = bundle(releases=[{"region": "52", "version": 1, "effective_from": "2026-01-01", "overrides": {
+        "gradual_exit": {"exit": {"no_labour_capacity_needs_lasting_income_source": False}}}}]
+                   ).for_division("522701001002", date(2026, 3, 1))
+    assert rules.version == "52-v1"
     decision = decide_on_income("dibao", "supported", facts("2000", labour=False), rules)
     assert decision.action == "start_observation" and decision.reasons[-1].code == "no_labour_capacity_allowed"
 
@@ -187,14 +185,9 @@ def test_the_income_must_be_confirmed_stable(stable, code):
     assert not v.met and [r.code for r in v.failed] == [code]
 
 
-def test_a_region_may_waive_the_stability_confirmation(tmp_path):
-    import json
-
-    from gradual_exit.domain.rules import RULES_DIRECTORY
-    (tmp_path / "n.json").write_text((RULES_DIRECTORY / "national-2022.json").read_text(encoding="utf-8"), encoding="utf-8")
-    (tmp_path / "r.json").write_text(json.dumps({"version": "R", "region": "52", "effective_from": "2026-01-01",
-                                                 "params": {"exit": {"require_income_stable": False}}}))
-    rules = load_rule_book(tmp_path).for_division("522701001002", date(2026, 3, 1))
+def test_a_region_may_waive_the_stability_confirmation(bundle):
+    rules = bundle(releases=[{"region": "52", "version": 1, "effective_from": "2026-01-01", "overrides": {
+        "gradual_exit": {"exit": {"require_income_stable": False}}}}]).for_division("522701001002", date(2026, 3, 1))
     v = verdict(household=replace(GOOD, income_stable=None), rules=rules)
     assert v.met and "income_stable" not in [r.code for r in v.reasons]
 

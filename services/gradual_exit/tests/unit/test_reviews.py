@@ -1,13 +1,13 @@
 """Periodic reviews: the interval by stability and labour capacity, several programmes, and the due-day boundary."""
-import json
 from datetime import date
 
 import pytest
 
 from gradual_exit.domain.reviews import is_overdue, next_review, overdue_explanation, review_basis
-from gradual_exit.domain.rules import RULES_DIRECTORY, load_rule_book
+from gradual_exit.domain.rules import RuleSet
+from shared.policy_client import PolicyRules
 
-RULES = load_rule_book().for_division("522701001002", date(2026, 3, 1))
+RULES = PolicyRules("gradual_exit", build=RuleSet.from_policy).for_division("522701001002", date(2026, 3, 1))
 
 
 @pytest.mark.parametrize("stable,labour,basis", [
@@ -43,11 +43,11 @@ def test_a_review_is_overdue_from_the_day_after_its_due_day(today, overdue):
     assert is_overdue(date(2027, 3, 2), today) is overdue
 
 
-def test_the_intervals_are_rule_data(tmp_path):
-    (tmp_path / "n.json").write_text((RULES_DIRECTORY / "national-2022.json").read_text(encoding="utf-8"), encoding="utf-8")
-    (tmp_path / "r.json").write_text(json.dumps({"version": "R", "region": "52", "effective_from": "2026-01-01", "params": {
-        "programmes": {"dibao": {"review_months": {"stable": 24, "unstable_with_labour": 3}}}}}))
-    rules = load_rule_book(tmp_path).for_division("522701001002", date(2026, 3, 1))
+def test_the_intervals_are_policy_data(bundle):
+    rules = bundle(releases=[{"region": "52", "version": 1, "effective_from": "2026-01-01", "overrides": {"gradual_exit": {
+        "programmes": {"dibao": {"review_months": {"stable": 24, "unstable_with_labour": 3}}}}}}]
+                   ).for_division("522701001002", date(2026, 3, 1))
+    assert rules.version == "52-v1"
     assert next_review(date(2026, 3, 2), ["dibao"], "stable", rules).due_on == date(2028, 3, 2)
     assert next_review(date(2026, 3, 2), ["dibao"], "unstable_with_labour", rules).due_on == date(2026, 6, 2)
 

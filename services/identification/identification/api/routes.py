@@ -1,36 +1,53 @@
-"""identification's routes (thin): staff endpoints are area-scoped and role-checked; notices and objections are public."""
+"""identification's routes (thin): staff endpoints are area-scoped and role-checked; notices, objections and the
+citizen's self-check are public."""
 from __future__ import annotations
 
-from typing import Annotated, Callable
+from dataclasses import asdict
+from typing import Annotated, Callable, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Header, HTTPException, Path, Query, Request
 
 from identification import handlers, repository
 from identification.api.schemas import (
     AssessmentCreate,
     AuditEntry,
     CaseDetail,
+    RecheckPage,
+    RecheckRead,
     CasePage,
     CaseRead,
     DecisionCreate,
+    EligibilityCheck,
+    EligibilityCheckCreate,
+    FactsIn,
     NoticeCreate,
     ObjectionCreate,
     ObjectionResolution,
+    PolicyPreview,
+    PolicyPreviewCreate,
     PublicNotice,
     PublicNoticePage,
+    ReassessmentCreate,
+    ReassessmentPage,
+    ReassessmentRead,
     ReviewCreate,
     TownshipReviewCreate,
     WithdrawalCreate,
 )
+from identification.domain.assessment import HouseholdFacts
 from identification.domain.calendar import local_date
-from identification.domain.workflow import allowed_actions
-from identification.models import Case, audit_log
-from shared import audit
+from identification.domain.reassessment import candidate_rule_set
+from identification.domain.rules import RuleDataError
+from identification.domain.workflow import STATES, allowed_actions
+from identification.models import Case, Reassessment, audit_log
+from shared import audit, unit_of_work
 from shared.auth import STAFF_ROLES, CurrentPrincipal, require_area, require_role
 from shared.emits import route_emits
 
 router = APIRouter(prefix="/api/v1", tags=["cases"])
 public = APIRouter(prefix="/api/v1/public", tags=["public notices"])
+policy = APIRouter(prefix="/api/v1", tags=["re-assessment when the rules change"])
+self_check = APIRouter(prefix="/api/v1/public", tags=["public"])
 
 CONFLICT = {409: {"description": "Not allowed in the case's current state; the answer lists the allowed next actions"},
             403: {"description": "Your role may not take this step"},
@@ -50,20 +67,32 @@ def notice_view(n) -> dict:
             "closed_reason": n.closed_reason}
 
 
-def to_read(c: Case, today) -> CaseRead:
+def actions_for_role(status: str, role: str | None) -> list[str]:
+    """The allowed next actions that ``role`` may take itself (admin: all); lodging an objection is the public's."""
+    return [a for a in allowed_actions(status) if role == "admin" or role in handlers.ROLES.get(a, ())]
+
+
+def actionable_states(role: str | None) -> list[str]:
+    """The states in which ``role`` has a step that moves the case on: what is on that officer's desk. Withdrawal,
+    possible in every open state, is not such a step."""
+    return [s for s in STATES if any(a != "withdraw" for a in actions_for_role(s, role))]
+
+
+def to_read(c: Case, today, role: str | None = None) -> CaseRead:
     return CaseRead(case_id=c.id, household_id=c.household_id, application_id=c.application_id,
                     source_type=c.source_type, division_code=c.division_code, status=c.status,
-                    allowed_actions=list(allowed_actions(c.status)), channel=c.channel, applicant_name=c.applicant_name,
+                    allowed_actions=list(allowed_actions(c.status)), actions_for_you=actions_for_role(c.status, role),
+                    channel=c.channel, applicant_name=c.applicant_name,
                     member_count=c.member_count, household_monthly_income_yuan=c.household_monthly_income_yuan,
                     hardship_reason=c.hardship_reason, opened_at=c.opened_at, deadline=c.deadline,
                     overdue=bool(c.deadline and c.deadline < today and c.status not in ("enrolled", "rejected", "withdrawn")),
                     file_number=c.file_number, decision=c.decision)
 
 
-def detail(session, c: Case, today) -> CaseDetail:
+def detail(session, c: Case, today, role: str | None = None) -> CaseDetail:
     a = repository.latest_assessment(session, c)
     return CaseDetail(
-        **to_read(c, today).model_dump(),
+        **to_read(c, today, role).model_dump(),
         sources=[{"source_type": s.source_type, "source_id": s.source_id, "received_at": s.received_at}
                  for s in repository.sources_of(session, c.id)],
         assessment=None if a is None else {
@@ -79,17 +108,27 @@ def detail(session, c: Case, today) -> CaseDetail:
                     for o in repository.objections_of(session, c.id)])
 
 
+def _household(facts: FactsIn, division_code: str) -> HouseholdFacts:
+    try:
+        return facts.to_domain(division_code)
+    except ValueError as exc:
+        raise HTTPException(422, detail={"error": "validation_failed", "message": str(exc),
+                                         "message_zh": "核查数据不符合要求。", "errors": [
+                                             {"field": "facts", "rule": "household_facts", "message": str(exc),
+                                              "message_zh": "核查数据不符合要求。"}]}) from None
+
+
 def _staff(principal) -> None:
     require_role(principal, STAFF_ROLES, "reading cases")
 
 
-def _act(request: Request, work: Callable) -> CaseDetail:
+def _act(request: Request, principal, work: Callable) -> CaseDetail:
     runtime, svc = request.app.state.runtime, request.app.state.services
     with runtime.session_factory() as session, session.begin():
         case = work(session, svc)
         if isinstance(case, tuple):
             case = case[0]
-        return detail(session, case, local_date(svc.clock.now()))
+        return detail(session, case, local_date(svc.clock.now()), principal.role)
 
 
 @router.get("/cases", response_model=CasePage, summary="Cases in your area, newest first 辖区案件列表")
@@ -99,15 +138,21 @@ def list_cases(request: Request, principal: CurrentPrincipal,
                division_code: Annotated[str | None, Query(pattern=r"^[0-9]{2,12}$", description="prefix of the division code")] = None,
                status: Annotated[str | None, Query(max_length=30)] = None,
                overdue: Annotated[bool | None, Query(description="only cases reported overdue (true) or not (false)")] = None,
+               actionable: Annotated[bool, Query(description="only cases with a next step your role may take (what "
+                                                             "is on your desk); each case lists them in actions_for_you")] = False,
+               order: Annotated[Literal["newest", "deadline"], Query(
+                   description="newest first (default), or the earliest statutory deadline first (none last)")] = "newest",
                limit: Limit = 50, offset: Offset = 0):
     _staff(principal)
     runtime = request.app.state.runtime
     with runtime.session_factory() as session:
         rows, total = repository.list_cases(session, area=principal.area, application_id=application_id,
                                             household_id=household_id, division_prefix=division_code, status=status,
-                                            overdue=overdue, limit=limit, offset=offset)
+                                            statuses=actionable_states(principal.role) if actionable else None,
+                                            overdue=overdue, by_deadline=order == "deadline", limit=limit, offset=offset)
         today = local_date(runtime.clock.now())
-        return CasePage(items=[to_read(c, today) for c in rows], total=total, limit=limit, offset=offset)
+        return CasePage(items=[to_read(c, today, principal.role) for c in rows], total=total, limit=limit,
+                        offset=offset)
 
 
 @router.get("/cases/{case_id}", response_model=CaseDetail, summary="One case with its assessment, reviews, notices 案件详情",
@@ -120,7 +165,24 @@ def get_case(case_id: CaseId, request: Request, principal: CurrentPrincipal):
         if case is None:
             raise handlers.NotFound(case_id)
         require_area(principal, case.division_code)
-        return detail(session, case, local_date(runtime.clock.now()))
+        return detail(session, case, local_date(runtime.clock.now()), principal.role)
+
+
+@router.get("/rechecks", response_model=RecheckPage,
+            summary="Re-checks of enrolled households opened by accepted petitions (错保) 在册家庭复查")
+def list_rechecks(request: Request, principal: CurrentPrincipal,
+                  household_id: Annotated[str | None, Query(max_length=64)] = None,
+                  case_id: Annotated[str | None, Query(max_length=64)] = None,
+                  limit: Limit = 50, offset: Offset = 0):
+    _staff(principal)
+    with request.app.state.runtime.session_factory() as session:
+        rows, total = repository.list_rechecks(session, area=principal.area, household_id=household_id,
+                                               case_id=case_id, limit=limit, offset=offset)
+        return RecheckPage(items=[RecheckRead(recheck_id=r.id, case_id=r.case_id, household_id=r.household_id,
+                                              division_code=r.division_code, petition_id=r.petition_id,
+                                              tracking_number=r.tracking_number, reason=r.reason, status=r.status,
+                                              opened_at=r.opened_at) for r in rows],
+                           total=total, limit=limit, offset=offset)
 
 
 @router.get("/cases/{case_id}/audit", response_model=list[AuditEntry], summary="Who did what to the case, when 操作记录",
@@ -139,7 +201,7 @@ def case_audit(case_id: CaseId, request: Request, principal: CurrentPrincipal):
              openapi_extra=route_emits("identification.assessment.started"),
              summary="Start the field assessment 开始实地核查")
 def start_assessment(case_id: CaseId, request: Request, principal: CurrentPrincipal):
-    return _act(request, lambda s, svc: handlers.start_assessment(s, svc, principal, case_id))
+    return _act(request, principal, lambda s, svc: handlers.start_assessment(s, svc, principal, case_id))
 
 
 @router.post("/cases/{case_id}/assessment", response_model=CaseDetail, responses=CONFLICT,
@@ -151,24 +213,18 @@ def complete_assessment(case_id: CaseId, body: AssessmentCreate, request: Reques
         if case is None:
             raise handlers.NotFound(case_id)
         require_area(principal, case.division_code)
-        try:
-            facts = body.facts.to_domain(case.division_code)
-        except ValueError as exc:
-            raise HTTPException(422, detail={"error": "validation_failed", "message": str(exc),
-                                             "message_zh": "核查数据不符合要求。", "errors": [
-                                                 {"field": "facts", "rule": "household_facts", "message": str(exc),
-                                                  "message_zh": "核查数据不符合要求。"}]}) from None
+        facts = _household(body.facts, case.division_code)
         return handlers.complete_assessment(session, svc, principal, case_id, facts=facts,
                                             facts_json=body.facts.model_dump(mode="json"),
                                             authorisation=body.authorisation.model_dump(), emergency=body.emergency)
-    return _act(request, work)
+    return _act(request, principal, work)
 
 
 @router.post("/cases/{case_id}/review", response_model=CaseDetail, responses=CONFLICT,
              openapi_extra=route_emits("identification.review.completed"),
              summary="Record the democratic review 民主评议")
 def complete_review(case_id: CaseId, body: ReviewCreate, request: Request, principal: CurrentPrincipal):
-    return _act(request, lambda s, svc: handlers.complete_review(s, svc, principal, case_id, attendees=body.attendees,
+    return _act(request, principal, lambda s, svc: handlers.complete_review(s, svc, principal, case_id, attendees=body.attendees,
                                                                  opinions=body.opinions, outcome=body.outcome))
 
 
@@ -176,14 +232,14 @@ def complete_review(case_id: CaseId, body: ReviewCreate, request: Request, princ
              openapi_extra=route_emits("identification.notice.published"),
              summary="Publish the public notice (masked) 发布公示")
 def publish_notice(case_id: CaseId, body: NoticeCreate, request: Request, principal: CurrentPrincipal):
-    return _act(request, lambda s, svc: handlers.publish_notice(s, svc, principal, case_id, body.programmes))
+    return _act(request, principal, lambda s, svc: handlers.publish_notice(s, svc, principal, case_id, body.programmes))
 
 
 @router.post("/cases/{case_id}/notice/close", response_model=CaseDetail, responses=CONFLICT,
              openapi_extra=route_emits("identification.notice.closed"),
              summary="Close the notice after its period, with no open objection 公示期满")
 def close_notice(case_id: CaseId, request: Request, principal: CurrentPrincipal):
-    return _act(request, lambda s, svc: handlers.close_notice(s, svc, principal, case_id))
+    return _act(request, principal, lambda s, svc: handlers.close_notice(s, svc, principal, case_id))
 
 
 @router.post("/cases/{case_id}/objections/{objection_id}/resolution", response_model=CaseDetail, responses=CONFLICT,
@@ -191,7 +247,7 @@ def close_notice(case_id: CaseId, request: Request, principal: CurrentPrincipal)
              summary="Resolve an objection; upheld sends the case back to field assessment 异议处理")
 def resolve_objection(case_id: CaseId, objection_id: Annotated[str, Path(max_length=64)], body: ObjectionResolution, request: Request,
                       principal: CurrentPrincipal):
-    return _act(request, lambda s, svc: handlers.resolve_objection(s, svc, principal, case_id, objection_id,
+    return _act(request, principal, lambda s, svc: handlers.resolve_objection(s, svc, principal, case_id, objection_id,
                                                                    outcome=body.outcome, reason=body.reason))
 
 
@@ -199,7 +255,7 @@ def resolve_objection(case_id: CaseId, objection_id: Annotated[str, Path(max_len
              openapi_extra=route_emits("identification.case.township_reviewed"),
              summary="Township review 乡镇审核")
 def township_review(case_id: CaseId, body: TownshipReviewCreate, request: Request, principal: CurrentPrincipal):
-    return _act(request, lambda s, svc: handlers.complete_township_review(s, svc, principal, case_id,
+    return _act(request, principal, lambda s, svc: handlers.complete_township_review(s, svc, principal, case_id,
                                                                           outcome=body.outcome, opinion=body.opinion))
 
 
@@ -209,7 +265,7 @@ def township_review(case_id: CaseId, body: TownshipReviewCreate, request: Reques
              summary="County decision: approve (file created, enrolled) or reject with reasons 县级审批")
 def decide(case_id: CaseId, body: DecisionCreate, request: Request, principal: CurrentPrincipal):
     reasons = [r.model_dump() for r in body.reasons] if body.reasons else None
-    return _act(request, lambda s, svc: handlers.decide_case(s, svc, principal, case_id, outcome=body.outcome,
+    return _act(request, principal, lambda s, svc: handlers.decide_case(s, svc, principal, case_id, outcome=body.outcome,
                                                              reasons=reasons, programmes=body.programmes))
 
 
@@ -217,7 +273,7 @@ def decide(case_id: CaseId, body: DecisionCreate, request: Request, principal: C
              openapi_extra=route_emits("identification.case.withdrawn", "identification.notice.closed"),
              summary="Withdraw the case 撤回")
 def withdraw(case_id: CaseId, body: WithdrawalCreate, request: Request, principal: CurrentPrincipal):
-    return _act(request, lambda s, svc: handlers.withdraw(s, svc, principal, case_id, reason=body.reason))
+    return _act(request, principal, lambda s, svc: handlers.withdraw(s, svc, principal, case_id, reason=body.reason))
 
 
 @public.get("/notices", response_model=PublicNoticePage,
@@ -244,3 +300,105 @@ def lodge_objection(notice_id: Annotated[str, Path(max_length=64)], body: Object
         return {"objection_id": objection.id, "status": objection.status,
                 "message": "Your objection was recorded; the township civil-affairs office will look into it.",
                 "message_zh": "您的异议已记录，乡镇民政部门将进行核查。"}
+
+
+# -- re-assessment when the rules change, and the preview of a policy draft ---------------------------------------
+
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200,
+                                              description="a retry with the same key returns the first answer")]
+REASSESSMENT_ERRORS = {
+    403: {"description": "Your role may not do this, or the division is not inside your area"},
+    404: {"description": "No such re-assessment in your area"},
+    409: {"description": "An Idempotency-Key reused with another body, or no rules in force for a division"},
+    422: {"description": "A field breaks a rule; the error names the field and the rule"}}
+
+
+def reassessment_view(r: Reassessment) -> ReassessmentRead:
+    return ReassessmentRead(reassessment_id=r.id, division_code=r.division_code, run_on=r.run_on,
+                            requested_by=r.requested_by, requested_at=r.requested_at, note=r.note,
+                            considered=r.considered, flagged=r.flagged, no_longer_eligible=r.no_longer_eligible,
+                            rule_versions=r.rule_versions, summary=r.summary)
+
+
+def _reader(principal) -> None:
+    require_role(principal, STAFF_ROLES + ("policy",), "reading re-assessments", action_zh="查看重新评估记录")
+
+
+@policy.post("/reassessments", status_code=201, response_model=ReassessmentRead, responses=REASSESSMENT_ERRORS,
+             openapi_extra=route_emits("identification.reassessment.flagged", "identification.reassessment.completed"),
+             summary="Re-assess the area under the rules in force today; flag households newly eligible 规则调整后重新评估")
+def run_reassessment(body: ReassessmentCreate, request: Request, principal: CurrentPrincipal,
+                     idempotency_key: IdempotencyKey = None):
+    """A county officer's command after a standard changed. Every household in the area whose latest case ended
+    refused or enrolled is re-run on its latest assessment's facts under the rules in force today; each household
+    newly eligible for a programme it does not hold is flagged (an event, which discovery turns into a clue). A
+    household no longer eligible for a programme it holds is only counted and listed: its enrolment is not changed
+    (exit goes through gradual exit)."""
+    runtime, svc = request.app.state.runtime, request.app.state.services
+
+    def work(session):
+        row = handlers.run_reassessment(session, svc, principal, division_code=body.division_code, note=body.note)
+        return reassessment_view(row).model_dump(mode="json")
+    return unit_of_work.idempotent(runtime, f"POST reassessments {unit_of_work.caller_scope(principal)}",
+                                   idempotency_key, body.model_dump(mode="json"), 201, work)
+
+
+@policy.get("/reassessments", response_model=ReassessmentPage, summary="Re-assessments run in your area 重新评估记录")
+def list_reassessments(request: Request, principal: CurrentPrincipal, limit: Limit = 50, offset: Offset = 0):
+    _reader(principal)
+    with request.app.state.runtime.session_factory() as session:
+        rows, total = repository.list_reassessments(session, area=principal.area, limit=limit, offset=offset)
+        return ReassessmentPage(items=[reassessment_view(r) for r in rows], total=total, limit=limit, offset=offset)
+
+
+@policy.get("/reassessments/{reassessment_id}", response_model=ReassessmentRead, responses=REASSESSMENT_ERRORS,
+            summary="One re-assessment with its summary 重新评估详情")
+def get_reassessment(reassessment_id: Annotated[str, Path(max_length=64)], request: Request,
+                     principal: CurrentPrincipal):
+    _reader(principal)
+    with request.app.state.runtime.session_factory() as session:
+        row = repository.get_reassessment(session, reassessment_id)
+        if row is None:
+            raise handlers.NotFound(reassessment_id)
+        require_area(principal, row.division_code)
+        return reassessment_view(row)
+
+
+@policy.post("/policy/preview", response_model=PolicyPreview, responses=REASSESSMENT_ERRORS,
+             openapi_extra=route_emits(none="a preview: compares outcomes under a draft policy and writes nothing"),
+             summary="How many households in the region would change outcome under a policy draft 规则草案影响预览")
+def preview_policy(body: PolicyPreviewCreate, request: Request, principal: CurrentPrincipal):
+    """For a county or policy officer: the households of the region (within your area) whose latest case ended
+    refused or enrolled, their latest facts under the rules in force on ``effective_from`` against the candidate."""
+    runtime, svc = request.app.state.runtime, request.app.state.services
+    require_role(principal, handlers.PREVIEW_ROLES, "previewing a policy version", action_zh="预览规则版本影响")
+    try:
+        candidate = candidate_rule_set(body.rule_version, body.region, body.effective_from, body.document)
+    except RuleDataError as exc:
+        message_zh = "候选规则文件不完整或参数有误，无法用于认定（详见英文说明）。"
+        raise HTTPException(422, detail={"error": "validation_failed", "message": str(exc), "message_zh": message_zh,
+                                         "errors": [{"field": "document", "rule": "complete_policy",
+                                                     "message": str(exc), "message_zh": message_zh}]}) from None
+    with runtime.session_factory() as session:
+        return handlers.preview_policy(session, svc, principal, region=body.region,
+                                       effective_from=body.effective_from, candidate=candidate)
+
+
+# -- the citizen's self-check ("What can I get?") -------------------------------------------------------------------
+
+@self_check.post(
+    "/eligibility-check", response_model=EligibilityCheck,
+    openapi_extra=route_emits(none="a stateless self-check: eligibility under the rules in force, nothing stored"),
+    responses={409: {"description": "No rules in force for the division today"},
+               422: {"description": "A field breaks a rule; the error names the field and the rule"}},
+    summary="What can I get? The programmes that may fit a household, with the reasons; stores nothing 救助自测")
+def check_eligibility(body: EligibilityCheckCreate, request: Request) -> EligibilityCheck:
+    """For anyone, without a token: a few answers about the household give the programmes that may fit it, each with
+    its reasons, computed by the same eligibility rules as a field assessment (the version in force for the division
+    today). An indication only: the decision follows a home visit, the village's review, a public notice and the
+    county's approval. Nothing is written and no event is sent; the rules are the cached ones (the only read is the
+    policy replica's row count, at most every ``policy_refresh_seconds``)."""
+    svc = request.app.state.services
+    answer = handlers.check_eligibility(svc, division_code=body.division_code,
+                                        facts=_household(body.facts, body.division_code), emergency=body.emergency)
+    return EligibilityCheck.model_validate(asdict(answer))

@@ -140,7 +140,8 @@ class CaseRead(BaseModel):
     source_type: str
     division_code: str
     status: str
-    allowed_actions: list[str]
+    allowed_actions: list[str] = Field(description="the next actions the workflow allows in the case's state")
+    actions_for_you: list[str] = Field(description="those of allowed_actions the caller's role may take itself")
     channel: str
     applicant_name: str
     member_count: int
@@ -155,6 +156,25 @@ class CaseRead(BaseModel):
 
 class CasePage(BaseModel):
     items: list[CaseRead]
+    total: int
+    limit: int
+    offset: int
+
+
+class RecheckRead(BaseModel):
+    recheck_id: str
+    case_id: str
+    household_id: str
+    division_code: str
+    petition_id: str
+    tracking_number: str
+    reason: str
+    status: str
+    opened_at: datetime
+
+
+class RecheckPage(BaseModel):
+    items: list[RecheckRead]
     total: int
     limit: int
     offset: int
@@ -205,3 +225,113 @@ class AuditEntry(BaseModel):
     to_state: str | None
     details: dict | None
     correlation_id: str | None
+
+
+# -- re-assessment and policy preview ----------------------------------------------------------------------------
+
+AreaPrefix = Annotated[str, Field(pattern=r"^[0-9]{2,12}$", description="a division-code prefix (2 to 12 digits)")]
+
+
+class ReassessmentCreate(_Strict):
+    division_code: AreaPrefix = Field(description="the area to re-assess: a division-code prefix inside your own area")
+    note: str | None = Field(None, max_length=2000, description="why the re-assessment is run, e.g. the new standard")
+
+
+class ReassessmentRead(BaseModel):
+    """One run of the re-assessment command: households considered, flagged (newly eligible, published one by one as
+    identification.reassessment.flagged) and no longer eligible (listed only: enrolment is not changed here)."""
+
+    reassessment_id: str
+    division_code: str
+    run_on: date
+    requested_by: str
+    requested_at: datetime
+    note: str | None
+    considered: int
+    flagged: int
+    no_longer_eligible: int
+    rule_versions: dict
+    summary: dict
+
+
+class ReassessmentPage(BaseModel):
+    items: list[ReassessmentRead]
+    total: int
+    limit: int
+    offset: int
+
+
+class PolicyPreviewCreate(_Strict):
+    region: Annotated[str, Field(pattern=r"^([0-9]{2,12})?$", description="the candidate's region (\"\" national)")]
+    effective_from: date
+    rule_version: str = Field(min_length=1, max_length=40)
+    document: dict = Field(description="a complete policy document (every section), as the policy service publishes it")
+
+
+class PolicyPreviewExample(BaseModel):
+    household_id: str
+    newly_eligible: list[str]
+    no_longer_eligible: list[str]
+
+
+class PolicyPreview(BaseModel):
+    """How many households whose latest case ended refused or enrolled would change outcome under the candidate,
+    compared with the rules in force on its first day (nothing is written)."""
+
+    service: Literal["identification"]
+    region: str
+    area: str = Field(description="the region within your area that was compared")
+    rule_version: str
+    effective_from: date
+    compared_with: list[str] = Field(description="the rule versions in force on effective_from for those households")
+    households_considered: int
+    households_changing: int
+    skipped_without_facts: int
+    newly_eligible: dict[str, int]
+    no_longer_eligible: dict[str, int]
+    examples: list[PolicyPreviewExample] = Field(description="the first 20 households that would change")
+
+
+# -- the citizen's self-check ("What can I get?"), public and stateless -------------------------------------------
+
+class EligibilityCheckCreate(_Strict):
+    division_code: Annotated[str, Field(pattern=r"^[0-9]{6,12}$",
+                                        description="where the household lives: a division code of 6 to 12 digits")]
+    facts: FactsIn = Field(description="the household as the citizen describes it (the same fields as a field "
+                                       "assessment records)")
+    emergency: bool = Field(False, description="an emergency (急难情形): waives the residence requirement only of the "
+                                               "programmes the rules name (default: temporary assistance)")
+
+
+class PlainText(BaseModel):
+    en: str
+    zh: str
+
+
+class PlainReason(BaseModel):
+    code: str = Field(description="\"summary\" for the plain summary that comes first, else the criterion's code as "
+                                  "eligibility names it (income_below_standard, residence, ...)")
+    en: str
+    zh: str
+
+
+class ProgrammeFit(BaseModel):
+    programme: Programme
+    name_en: str
+    name_zh: str
+    may_fit: bool = Field(description="an indication from the answers; the decision follows a home visit, the "
+                                      "village's review, a public notice and the county's approval")
+    category: str | None = Field(description="monitoring's category (unstable, marginal, sudden) when it may fit")
+    reasons: list[PlainReason] = Field(description="a plain summary, then every criterion met (may fit) or only the "
+                                                   "criteria not met (does not fit)")
+
+
+class EligibilityCheck(BaseModel):
+    """The programmes that may fit the household under the rules in force for its area today; nothing was stored."""
+
+    division_code: str
+    on: date = Field(description="the day (China date) whose rules were used")
+    rule_version: str = Field(description="the policy version in force for the division on that day, e.g. 53-v2")
+    programmes: list[ProgrammeFit] = Field(description="every programme, in the order eligibility evaluates them")
+    next_step: PlainText
+    note: PlainText

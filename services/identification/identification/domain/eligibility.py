@@ -134,6 +134,19 @@ class ProgrammeResult:
         return tuple(r for r in self.reasons if not r.passed)
 
     @property
+    def unmet(self) -> tuple[Reason, ...]:
+        """What keeps the programme from passing, in reason order (empty when it passes): every failed required
+        reason, and the alternatives of a group none of which passed; when no route passed, those of every route."""
+        if self.eligible:
+            return ()
+        groups = [tuple(r for r in self.reasons if r.route is None)]
+        routes = _routes(self.reasons)
+        if routes and not any(_group_passes(group) for group in routes.values()):
+            groups += routes.values()
+        stopping = {id(r) for group in groups for r in _group_unmet(group)}
+        return tuple(r for r in self.reasons if id(r) in stopping)
+
+    @property
     def routes(self) -> tuple[str, ...]:
         """The routes (ways to the programme) whose every reason passed, in the order the reasons list them."""
         return tuple(route for route, reasons in _routes(self.reasons).items() if _group_passes(reasons))
@@ -622,6 +635,14 @@ def _group_passes(reasons: tuple[Reason, ...]) -> bool:
     alternatives = [r for r in reasons if r.alternative]
     required = [r for r in reasons if not r.alternative]
     return all(r.passed for r in required) and (not alternatives or any(r.passed for r in alternatives))
+
+
+def _group_unmet(reasons: tuple[Reason, ...]) -> tuple[Reason, ...]:
+    alternatives = [r for r in reasons if r.alternative]
+    unmet = [r for r in reasons if not r.alternative and not r.passed]
+    if alternatives and not any(r.passed for r in alternatives):
+        unmet += alternatives
+    return tuple(unmet)
 
 
 def _routes(reasons: tuple[Reason, ...]) -> dict[str, tuple[Reason, ...]]:

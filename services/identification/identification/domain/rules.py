@@ -1,23 +1,16 @@
-"""Rule sets as data: versioned, effective-dated policy parameters per region and the choice of the set that applies.
+"""The identification rule set: the ``identification`` section of a published policy document, as its domain reads it.
 
-Layout of a rule file (``identification/rules/*.json``, one rule set per file)::
+Rules are data owned once by the policy service: one document per version and region, published as
+``policy.ruleset.published`` and shipped as defaults in ``shared/policy_bundle`` (the national ``CN-v1`` and the
+Yunnan releases ``53-v1``, ``53-v2``). ``shared.policy_client.PolicyRules`` keeps the replica, picks the version in
+force for a division code on a date (longest region prefix, then the latest start) and projects the section into the
+layout read here, with the shared standards (dibao standard, monitoring line, reference income) put back at
+``dibao.standard_yuan_per_person_month``, ``monitoring.line_yuan_per_person_year`` and
+``reference.rural_disposable_income_yuan_per_person_year``. ``RuleSet.from_policy`` builds the set of one version and
+runs ``check_complete``: every parameter in ``REQUIRED_PARAMS`` and sound programme references, or RuleDataError
+naming the version. Regional merging, overlaps and unique versions are the policy service's checks.
 
-    {
-      "version": "53-2026.1",          unique; recorded in every assessment and decision
-      "region": "53",                  division-code prefix; "" is the national default
-      "effective_from": "2026-01-01",  first day the set applies
-      "effective_to": null,            last day it applies (inclusive), or null for open-ended
-      "status": "...", "title_en": "...", "title_zh": "...", "notes": [...]   documentation only
-      "params": { ... }                the numbers, nested per programme / dimension
-    }
-
-A national file (``region == ""``) must hold every parameter in ``REQUIRED_PARAMS``. A regional file holds only the
-parameters it changes: at load time it is deep-merged onto the set of the next shorter matching region (province for
-a county, national for a province) that is effective on the same dates. Objects merge key by key; any other value,
-lists included, replaces the parent's value whole. An override may only name parameters that the parent has, with a
-value of the same kind, so a misspelt key fails loudly instead of silently leaving the default in force. When the
-parent changes during the regional file's period, the regional file yields one merged set per parent period, each
-versioned ``<parent version>+<regional version>``; ``sources`` lists the files merged, outermost first.
+Every assessment and decision records the version it was made under (``rule_version``, e.g. ``53-v2``).
 """
 from __future__ import annotations
 
@@ -27,22 +20,19 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Table
+
 from identification.domain.calendar import local_date
+from shared.policy_client import BUNDLE, PolicyEntry, PolicyRules
 from shared.rule_data import (  # noqa: F401 (re-exported: the service's rule API)
     NoRuleSet,
     RuleDataError,
-    check_no_overlap as _check_no_overlap,
-    check_unique_versions as _check_unique_versions,
     has_path as _has_path,
-    kind as _kind,
-    merge_params,
-    merge_regional,
-    read_rule_file,
-    parse_date as _parse_date,
     to_decimal as _to_decimal,
 )
 
-RULES_DIRECTORY = Path(__file__).resolve().parent.parent / "rules"
+SECTION = "identification"
+
 
 # The order in which eligibility evaluates programmes: a programme may only refer (exclusions, covered programmes)
 # to programmes that come before it.
@@ -61,7 +51,7 @@ _ASSETS: dict[str, tuple[str, ...]] = {
 }
 _PROCEDURE = ("residence_months", "notice_days")
 
-# Every parameter the domain code reads. A national rule file must define all of them.
+# Every parameter the domain code reads. Every published version must define all of them.
 REQUIRED_PARAMS: tuple[tuple[str, ...], ...] = (
     ("definitions", "minor_age_below"),
     ("definitions", "elderly_age_from"),
@@ -106,7 +96,8 @@ REQUIRED_PARAMS: tuple[tuple[str, ...], ...] = (
 class RuleSet:
     """One complete, effective-dated set of policy parameters for a region (division-code prefix; "" = national).
 
-    ``params`` is shared by every caller of the loaded list: treat it as read-only (merge_params returns a copy).
+    ``params`` is shared by every caller of the cached set: treat it as read-only. ``version`` is the policy version
+    (``CN-v1``, ``53-v2``) and ``sources`` the versions it was built from.
     """
 
     version: str
@@ -115,6 +106,14 @@ class RuleSet:
     effective_to: date | None
     params: dict = field(hash=False)
     sources: tuple[str, ...] = ()
+
+    @classmethod
+    def from_policy(cls, entry: PolicyEntry, params: dict) -> "RuleSet":
+        """The set of one published version (``params``: its projected ``identification`` section), checked complete."""
+        rule_set = cls(entry.rule_version, entry.region, entry.effective_from, entry.effective_to, params,
+                       (entry.rule_version,))
+        check_complete(rule_set)
+        return rule_set
 
     def covers(self, on: date) -> bool:
         on = local_date(on)
@@ -145,59 +144,10 @@ class RuleSet:
         return tuple(self.value(*path))
 
 
-def load_rule_sets(directory: Path | None = None) -> list[RuleSet]:
-    """Reads every ``*.json`` rule file in the directory (default: the bundled ``rules/``) into complete rule sets.
-
-    Regional files are deep-merged onto their parent (see the module docstring); the result is sorted by region,
-    then by effective_from. Raises RuleDataError naming the file for anything malformed.
-    """
-    folder = RULES_DIRECTORY if directory is None else Path(directory)
-    raw = [read_rule_file(path) for path in sorted(folder.glob("*.json"))]
-    if not raw:
-        raise RuleDataError(f"no rule files (*.json) in {folder}")
-    _check_unique_versions(raw)
-    _check_no_overlap(raw)
-    complete: list[RuleSet] = []
-    for entry in sorted(raw, key=lambda e: (len(e["region"]), e["region"], e["effective_from"])):
-        if entry["region"] == "":
-            rule_set = RuleSet(entry["version"], "", entry["effective_from"], entry["effective_to"],
-                               entry["params"], (entry["version"],))
-            check_complete(rule_set, entry["file"])
-            complete.append(rule_set)
-        else:
-            complete.extend(merge_regional(entry, complete, RuleSet, check_complete))
-    return sorted(complete, key=lambda s: (s.region, s.effective_from))
-
-
-def select_rule_set(rule_sets: list[RuleSet] | tuple[RuleSet, ...], division_code: str, on: date) -> RuleSet:
-    """The set of the longest region prefix of ``division_code`` that is effective on ``on``.
-
-    Pass the date the decision is (or was) made: explaining a past decision with the date it was made selects the
-    rules that were in force then, not today's.
-    """
-    if not isinstance(division_code, str) or (division_code and not division_code.isdigit()):
-        raise ValueError(f"a division code is a string of digits, got {division_code!r}")
-    on = local_date(on)
-    matching = [s for s in rule_sets if division_code.startswith(s.region) and s.covers(on)]
-    if not matching:
-        known = "; ".join(f"{s.version} (region {s.region or 'national'}, {s.effective_from} to "
-                          f"{s.effective_to or 'open'})" for s in rule_sets if division_code.startswith(s.region))
-        raise NoRuleSet(f"no rule set for division {division_code or '(national)'} effective on {on.isoformat()}; "
-                        f"sets for this division: {known or 'none'}")
-    longest = max(len(s.region) for s in matching)
-    best = [s for s in matching if len(s.region) == longest]
-    if len(best) > 1:
-        raise RuleDataError(f"rule sets {', '.join(s.version for s in best)} are all effective for "
-                            f"{division_code} on {on.isoformat()}")
-    return best[0]
-
-
-def rule_set_by_version(rule_sets: list[RuleSet] | tuple[RuleSet, ...], version: str) -> RuleSet:
-    """The set recorded in a past assessment or decision (``rule_version``)."""
-    for rule_set in rule_sets:
-        if rule_set.version == version:
-            return rule_set
-    raise NoRuleSet(f"no rule set with version {version!r}")
+def policy_rules(table: Table | None = None, *, refresh_seconds: float = 1.0,
+                 bundle: Path = BUNDLE) -> PolicyRules[RuleSet]:
+    """identification's rules: the replica ``table`` (bind a session factory to read it) over the shipped bundle."""
+    return PolicyRules(SECTION, build=RuleSet.from_policy, table=table, refresh_seconds=refresh_seconds, bundle=bundle)
 
 
 def check_complete(rule_set: RuleSet, where: str = "") -> None:

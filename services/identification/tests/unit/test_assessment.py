@@ -18,10 +18,10 @@ from identification.domain.assessment import (
     yuan,
     yuan_zh,
 )
-from identification.domain.rules import load_rule_sets, select_rule_set
+from identification.domain.rules import policy_rules
 
-RULE_SETS = load_rule_sets()
-RULES = select_rule_set(RULE_SETS, "110105", date(2026, 6, 1))
+RULE_SETS = policy_rules()
+RULES = RULE_SETS.for_division("110105", date(2026, 6, 1))
 STANDARD = RULES.decimal("dibao", "standard_yuan_per_person_month")
 ADULT = Member(40, "full", employed=True)
 
@@ -58,7 +58,7 @@ def test_every_dimension_is_scored_in_range_with_bilingual_sentences_and_the_rul
                       guarantees=Guarantees(drinking_water=False))
     result = assess(household, RULES)
     assert tuple(d.dimension for d in result.dimensions) == DIMENSIONS
-    assert result.rule_version == "CN-2022.2"
+    assert result.rule_version == "CN-v1"
     for dimension in result.dimensions:
         assert 0 <= dimension.score <= 100
         assert dimension.explanation_en.endswith(".") and dimension.explanation_zh.endswith("。")
@@ -84,7 +84,7 @@ def test_income_explanation_names_the_income_the_standard_and_the_zero_line():
 
 
 def test_a_higher_regional_standard_raises_the_income_score():
-    yunnan = select_rule_set(RULE_SETS, "530102", date(2026, 6, 1))
+    yunnan = RULE_SETS.for_division("530102", date(2026, 6, 1))
     household = facts(income=str(STANDARD))
     assert score(household, "income") == 33
     assert score(household, "income", yunnan) == 40  # 542 against 1.5 × 600

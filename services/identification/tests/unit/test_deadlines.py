@@ -4,12 +4,12 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from identification.domain.calendar import CalendarYearMissing, WorkingCalendar, local_date
-from identification.domain.rules import load_rule_sets, select_rule_set
+from identification.domain.rules import policy_rules
 from identification.domain.workflow import decision_deadline, is_overdue
 
 CHINA = WorkingCalendar.china()
 WEEKDAYS_ONLY = WorkingCalendar(years=frozenset({2026}))
-RULES = select_rule_set(load_rule_sets(), "530102001001", date(2026, 3, 1))
+RULES = policy_rules().for_division("530102001001", date(2026, 3, 1))
 
 
 # --- the working calendar --------------------------------------------------------------------------------------

@@ -9,10 +9,11 @@ import pytest
 
 from identification.domain.assessment import Guarantees, HouseholdFacts, Member, assess
 from identification.domain.eligibility import PROGRAMME_NAMES, Decision, decide
-from identification.domain.rules import PROGRAMMES, RuleSet, load_rule_sets, merge_params, select_rule_set
+from identification.domain.rules import PROGRAMMES, RuleSet, policy_rules
+from shared.rule_data import merge_params
 
-RULE_SETS = load_rule_sets()
-RULES = select_rule_set(RULE_SETS, "110105", date(2026, 6, 1))
+RULE_SETS = policy_rules()
+RULES = RULE_SETS.for_division("110105", date(2026, 6, 1))
 CENT = Decimal("0.01")
 STD = RULES.decimal("dibao", "standard_yuan_per_person_month")
 NEAR_LINE = RULES.decimal("near_dibao", "income_factor_of_dibao_standard") * STD
@@ -213,7 +214,7 @@ def test_dibao_default_asset_limits_literally():
 
 
 def test_a_regional_rule_set_changes_the_dibao_standard():
-    yunnan = select_rule_set(RULE_SETS, "530102", date(2026, 6, 1))
+    yunnan = RULE_SETS.for_division("530102", date(2026, 6, 1))
     facts = household((JOBLESS,), "580")
     assert not eligible(decide(facts, RULES), "dibao")
     decision = decide(facts, yunnan)
@@ -396,7 +397,7 @@ def test_monitoring_category_precedence_is_a_rule():
 
 
 def test_yunnan_2026_uses_its_own_monitoring_line():
-    yunnan = select_rule_set(RULE_SETS, "530102", date(2026, 6, 1))
+    yunnan = RULE_SETS.for_division("530102", date(2026, 6, 1))
     facts = household((ADULT,), "749.99")
     assert eligible(decide(facts, yunnan), "monitoring") and not eligible(decide(facts, RULES), "monitoring")
     assert "¥9,000.00" in reason(decide(facts, yunnan), "monitoring", "marginal").en
@@ -799,6 +800,11 @@ def test_every_decision_keeps_its_invariants(facts, emergency):
         assert set(result.routes) == passed_routes
         assert (result.category is not None) is (result.programme == "monitoring" and result.eligible)
         assert result.failed == tuple(r for r in result.reasons if not r.passed)
+        # what keeps it from passing (the self-check shows it): failed reasons that, once met, make it pass
+        assert (not result.unmet) is result.eligible and set(result.unmet) <= set(result.failed)
+        met = [dataclasses.replace(r, passed=True) if r in result.unmet else r for r in result.reasons]
+        assert group_passes([r for r in met if r.route is None])
+        assert not routes or any(group_passes([r for r in met if r.route == route]) for route in routes)
         for r in result.reasons:
             assert r.en and r.zh and "{" not in r.en + r.zh
             if not r.code.startswith("not_") and r.code not in YES_NO_CRITERIA:

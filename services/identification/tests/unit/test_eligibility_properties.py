@@ -8,11 +8,11 @@ from hypothesis import strategies as st
 
 from identification.domain.assessment import Guarantees, HouseholdFacts, Member
 from identification.domain.eligibility import decide
-from identification.domain.rules import load_rule_sets, select_rule_set
+from identification.domain.rules import policy_rules
 
-RULE_SETS = load_rule_sets()
-NATIONAL = select_rule_set(RULE_SETS, "110105", date(2026, 6, 1))
-YUNNAN = select_rule_set(RULE_SETS, "530102", date(2026, 6, 1))
+RULE_SETS = policy_rules()
+NATIONAL = RULE_SETS.for_division("110105", date(2026, 6, 1))
+YUNNAN = RULE_SETS.for_division("530102", date(2026, 6, 1))
 SCOPE = set(NATIONAL.names("emergency", "waives_residence_for"))
 
 members = st.builds(

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from identification import handlers
-from identification.domain.rules import PROGRAMMES, load_rule_sets, select_rule_set
+from identification.domain.rules import PROGRAMMES, policy_rules
 from identification.domain.workflow import (
     ACTION_NAMES_ZH,
     ACTIONS,
@@ -39,7 +39,7 @@ from shared.clock import FixedClock
 from shared.envelope import decode
 from shared.synthetic import HouseholdFactory
 
-RULES = select_rule_set(load_rule_sets(), "530102001001", date(2026, 3, 1))
+RULES = policy_rules().for_division("530102001001", date(2026, 3, 1))
 POLICY = load_notice_policy()
 BEFORE = POLICY.granted_before_notice
 FILE = "530102-2026-000001"

@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from identification.domain.eligibility import PROGRAMME_NAMES, Reason
-from identification.domain.rules import PROGRAMMES, load_rule_sets, select_rule_set
+from identification.domain.rules import PROGRAMMES, policy_rules
 from identification.domain.workflow import (
     ACTIONS,
     STATES,
@@ -23,7 +23,7 @@ from identification.domain.workflow import (
     transition,
 )
 
-RULES = select_rule_set(load_rule_sets(), "530102001001", date(2026, 3, 1))
+RULES = policy_rules().for_division("530102001001", date(2026, 3, 1))
 LAST_DAY = date(2026, 3, 8)
 AFTER_NOTICE = date(2026, 3, 9)
 ID_NUMBER = "11010519491231002X"

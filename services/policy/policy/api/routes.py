@@ -47,7 +47,7 @@ def ruleset_detail(session, r: RuleSet) -> RuleSetDetail:
 
 
 def _reader(principal: Principal) -> None:
-    require_role(principal, STAFF_ROLES, "read", action_zh=handlers.ACTION_ZH["read"])
+    require_role(principal, (*STAFF_ROLES, "policy"), "read", action_zh=handlers.ACTION_ZH["read"])
 
 
 def _visible(session, principal: Principal, ruleset_id: str) -> RuleSet:
@@ -107,8 +107,8 @@ def resolved(request: Request, principal: CurrentPrincipal,
 @router.post("/rulesets", status_code=201, response_model=RuleSetDetail, responses=ERRORS,
              openapi_extra=route_emits("policy.draft.submitted", "policy.ruleset.published"),
              summary="Draft a version for your area 起草规则版本",
-             description="A county officer (area = county) or a provincial officer (admin) proposes the overrides of a "
-                         "region within their area. The draft is merged onto the version in force for the region on "
+             description="A policy officer (area = a province, prefecture or county code) or a county officer "
+                         "proposes the overrides of a region within their area. The draft is merged onto the version in force for the region on "
                          "its effective_from and checked against the schema and the semantic rules (dates in order, "
                          "no overlap, thresholds in order, weights adding up); a refused draft answers 422 naming each "
                          "parameter path and rule, and nothing is stored or published. The national defaults are "
@@ -147,3 +147,25 @@ def reject(ruleset_id: str, body: RejectionCreate, request: Request, principal: 
     runtime, svc = request.app.state.runtime, request.app.state.services
     return transaction(runtime, lambda session: ruleset_detail(
         session, handlers.reject(session, svc, principal, ruleset_id, body.reason)))
+
+
+@router.get("/rulesets/{ruleset_id}/preview", responses=ERRORS,
+            openapi_extra=route_emits(none="asks the services for a preview; stores nothing"),
+            summary="What a version would change: households whose outcome or monthly cash differs 草案影响预览",
+            description="Sends the version's resolved document to each service configured in POLICY_PREVIEW_URLS "
+                        "(POST /api/v1/policy/preview, with your token, so each answers for your area only) and "
+                        "gathers their answers: e.g. assistance counts the households whose monthly cash would "
+                        "differ from its first day, identification the households whose eligibility would. A "
+                        "service that does not answer is listed as unavailable with the reason.")
+def preview(ruleset_id: str, request: Request, principal: CurrentPrincipal,
+            authorization: Annotated[str | None, Header()] = None) -> dict:
+    _reader(principal)
+    with request.app.state.runtime.session_factory() as session:
+        row = _visible(session, principal, ruleset_id)
+        body = {"region": row.region, "rule_version": row.rule_version,
+                "effective_from": row.effective_from.isoformat(), "document": row.document}
+        head = {"ruleset_id": row.id, "rule_version": row.rule_version, "region": row.region,
+                "status": row.status, "effective_from": row.effective_from.isoformat()}
+    settings = request.app.state.runtime.settings
+    return {**head, "services": handlers.gather_previews(settings.preview_urls, body, authorization,
+                                                         settings.preview_timeout_seconds)}

@@ -17,7 +17,8 @@ from typing import Any
 from jsonschema import Draft202012Validator, FormatChecker
 
 from shared.contracts import contracts_dir
-from shared.rule_data import kind
+from shared.policy_client import merge as shared_merge
+from shared.rule_data import has_path, kind
 
 SECTIONS = ("standards", "identification", "screening", "assistance", "gradual_exit", "followup", "calendar")
 # Places where an override may add keys the replaced document lacks: a new calendar year is a new key.
@@ -66,10 +67,32 @@ def _schema_problems(validator: Draft202012Validator, instance: Any, prefix: str
     return problems
 
 
+@lru_cache(maxsize=1)
+def required_parameters() -> dict[str, list[str]]:
+    """What every service's rules require in its section (contracts/policy/required-parameters.json, generated
+    from the services' REQUIRED_PARAMS by `make contracts`)."""
+    data = json.loads((contracts_dir() / "policy" / "required-parameters.json").read_text(encoding="utf-8"))
+    return data["sections"]
+
+
+def required_problems(document: dict) -> list[Problem]:
+    """Every parameter a service requires is in its section: a version policy publishes is one every service can
+    apply (the standards come from `standards`)."""
+    problems = []
+    for section, paths in required_parameters().items():
+        for dotted in paths:
+            if not has_path(document.get(section), tuple(dotted.split("."))):
+                path = f"{section}.{dotted}"
+                problems.append(Problem(path, "required_parameter",
+                                        f"{path} is required by the {section} service's rules and is missing",
+                                        f"缺少 {section} 服务规则必需的参数 {path}"))
+    return problems
+
+
 def document_problems(document: Any) -> list[Problem]:
-    """A complete document against the schema, then the semantic rules."""
+    """A complete document against the schema, then every service's required parameters, then the semantic rules."""
     problems = _schema_problems(_validator(), document, "")
-    return problems or semantic_problems(document)
+    return problems or required_problems(document) or semantic_problems(document)
 
 
 def release_problems(release: Any) -> list[Problem]:
@@ -99,15 +122,7 @@ def override_problems(base: dict, overrides: dict, _path: tuple = ()) -> list[Pr
     return problems
 
 
-def merge(base: dict, overrides: dict) -> dict:
-    """``overrides`` deep-merged onto a copy of ``base`` (objects merge key by key, everything else is replaced)."""
-    merged = copy.deepcopy(base)
-    for key, value in overrides.items():
-        if isinstance(merged.get(key), dict) and isinstance(value, dict):
-            merged[key] = merge(merged[key], value)
-        else:
-            merged[key] = copy.deepcopy(value)
-    return merged
+merge = shared_merge  # the one merge: every service resolves the shipped bundle with it too
 
 
 def diff(before: dict | None, after: dict, _path: tuple = ()) -> list[dict]:
@@ -180,6 +195,14 @@ def semantic_problems(document: dict) -> list[Problem]:
                                     f"优先级权重均不得为负且合计应为 1，现合计为 {total}"))
     programmes = _get(document, "gradual_exit.programmes")
     for programme, params in sorted(programmes.items()) if isinstance(programmes, dict) else ():
+        line = params.get("line") if isinstance(params, dict) else None
+        if isinstance(line, dict) and len(line) != 1:
+            path = f"gradual_exit.programmes.{programme}.line"
+            problems.append(Problem(path, "one_line_kind",
+                                    f"{path} must give exactly one way to set the line (e.g. factor_of_dibao_standard); "
+                                    f"it gives {', '.join(sorted(line)) or 'none'}. A regional version changes a "
+                                    f"line's value, not its kind",
+                                    f"参数 {path} 须且只能给出一种标准设定方式，现为 {'、'.join(sorted(line)) or '无'}"))
         shares = params.get("support_share_by_month") if isinstance(params, dict) else None
         if not isinstance(shares, list):
             continue

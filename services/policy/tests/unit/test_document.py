@@ -170,3 +170,13 @@ P = doc.Period
 ])
 def test_periods(new, approved, expected):
     assert rules_of(doc.period_problems(new, approved, TODAY)) == expected
+
+
+def test_a_regional_version_may_not_give_a_line_a_second_kind():
+    from shared.policy_client import baseline_entries, merge
+    base = baseline_entries()[0].document
+    merged = merge(base, {"gradual_exit": {"programmes": {"dibao": {"line": {"yuan_per_person_month": 650}}}}})
+    problems = doc.document_problems(merged)
+    assert [(p.path, p.rule) for p in problems] == [("gradual_exit.programmes.dibao.line", "one_line_kind")]
+    same_kind = merge(base, {"gradual_exit": {"programmes": {"dibao": {"line": {"factor_of_dibao_standard": 1.1}}}}})
+    assert doc.document_problems(same_kind) == []

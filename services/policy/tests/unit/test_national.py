@@ -1,31 +1,24 @@
-"""The national defaults come from the shipped national files; two files disagreeing on a shared standard stop it."""
+"""The shipped bundle is the one copy of the defaults; what policy publishes at first start is what services start from."""
 from __future__ import annotations
 
 import json
-import shutil
-
-import pytest
 
 from policy import national
+from policy.domain import document as doc
+from shared import policy_client
 
 
-def copy_sources(tmp_path):
-    sources = {}
-    for section, folder in national.SOURCES.items():
-        shutil.copytree(folder, tmp_path / section, ignore=shutil.ignore_patterns("notice"))
-        sources[section] = tmp_path / section
-    return sources
-
-
-def test_the_standards_are_read_from_the_files_not_written_by_hand():
-    ident = json.loads(next(national.SOURCES["identification"].glob("national-*.json")).read_text(encoding="utf-8"))
+def test_the_national_document_is_complete_and_valid():
     built = national.build()
-    assert built.document["standards"] == {
-        "dibao_standard_yuan_per_person_month": ident["params"]["dibao"]["standard_yuan_per_person_month"],
-        "monitoring_line_yuan_per_person_year": ident["params"]["monitoring"]["line_yuan_per_person_year"],
-        "reference_income_yuan_per_person_year": ident["params"]["reference"]["rural_disposable_income_yuan_per_person_year"]}
-    assert set(built.sources) == {"identification", "assistance", "gradual_exit", "followup", "screening"}
+    assert doc.document_problems(built.document) == []
     assert set(built.document["calendar"]["years"]) >= {"2025", "2026", "2027"}
+
+
+def test_every_shipped_release_is_valid_and_merges_into_a_valid_document():
+    for name, release in national.shipped_releases():
+        assert doc.release_problems(release) == [], name
+    for entry in policy_client.baseline_entries():
+        assert doc.document_problems(entry.document) == [], entry.rule_version
 
 
 def test_no_service_section_keeps_a_copy_of_a_standard():
@@ -37,13 +30,14 @@ def test_no_service_section_keeps_a_copy_of_a_standard():
         assert f'"{name}":' not in text
 
 
-def test_two_files_disagreeing_on_the_dibao_standard_stop_the_build(tmp_path):
-    sources = copy_sources(tmp_path)
-    path = next(sources["assistance"].glob("national-*.json"))
-    data = json.loads(path.read_text(encoding="utf-8"))
-    data["params"]["cash"]["dibao"]["standard_yuan_per_person_month"] = 543
-    path.write_text(json.dumps(data), encoding="utf-8")
-    with pytest.raises(national.NationalDefaultsError) as refused:
-        national.build(sources)
-    assert path.name in str(refused.value) and "543" in str(refused.value)
-    assert "dibao_standard_yuan_per_person_month" in str(refused.value)
+def test_preview_urls_are_name_url_pairs_and_a_bad_one_names_itself():
+    import pytest
+
+    from policy.handlers import preview_targets
+    assert preview_targets("") == []
+    assert preview_targets("assistance=http://a:8000/, identification=https://i") == [
+        ("assistance", "http://a:8000"), ("identification", "https://i")]
+    for bad in ("assistance", "=http://a", "assistance=ftp://a"):
+        with pytest.raises(ValueError) as refused:
+            preview_targets(bad)
+        assert "POLICY_PREVIEW_URLS" in str(refused.value)

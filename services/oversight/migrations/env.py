@@ -1,0 +1,7 @@
+"""Alembic environment of oversight: its own history, in its own version table."""
+from alembic import context
+
+from oversight.models import metadata
+from shared.alembic_env import run_migrations
+
+run_migrations(context, metadata, version_table="alembic_version_oversight")
