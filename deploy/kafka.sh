@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Fetches, formats, starts, waits for and stops a single-node Apache Kafka broker (KRaft combined mode) on loopback.
-#   deploy/kafka.sh fetch | start | stop | status
+#   deploy/kafka.sh fetch | start | stop | status | acls | run
+#   `run` formats (once) and runs the broker in the foreground, logging to stdout: the container's entry point
+#   (docker-compose.yml), with KAFKA_LIBS=/opt/kafka/libs, KAFKA_LISTEN_HOST=0.0.0.0, KAFKA_ADVERTISED_HOST=kafka and
+#   the passwords of broker and admin given as files in KAFKA_SECRETS (compose secrets), no Python needed there.
 # Settings (environment): KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (KAFKA_PORT+1), KAFKA_DATA (var/kafka-$KAFKA_PORT), KAFKA_HEAP (512m),
 #   KAFKA_CLUSTER_ID (random on a fresh data dir), KAFKA_LIBS (jars already fetched elsewhere: used as they are, never re-fetched).
 # Security: KAFKA_SECURITY=plaintext (default) | sasl | sasl_ssl. With sasl the client listener on KAFKA_PORT is
@@ -22,6 +25,8 @@ PIDFILE="$DATA/kafka.pid"
 JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
 SECRETS="${KAFKA_SECRETS:-$ROOT/var/kafka-secrets}"
 SSL_PORT="${KAFKA_SSL_PORT:-}"
+LISTEN_HOST="${KAFKA_LISTEN_HOST:-127.0.0.1}"        # where the client listener binds
+ADVERTISED_HOST="${KAFKA_ADVERTISED_HOST:-127.0.0.1}" # the name clients are told to connect to
 PY="${KAFKA_PYTHON:-$ROOT/.venv/bin/python}"
 case "$SECURITY" in plaintext|sasl|sasl_ssl) ;; *) echo "KAFKA_SECURITY must be plaintext, sasl or sasl_ssl" >&2; exit 2 ;; esac
 [ "$SECURITY" = sasl_ssl ] && SSL_PORT=""  # the main listener is SASL_SSL already
@@ -29,6 +34,15 @@ case "$SECURITY" in plaintext|sasl|sasl_ssl) ;; *) echo "KAFKA_SECURITY must be 
 listening() { (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; }
 
 pyrun() { (cd "$ROOT"; . "$ROOT/deploy/env.sh"; "$PY" "$@"); }
+
+# A random password per principal, made once (missing ones only). Without the project's Python (the broker's
+# container) the files must be there already: compose mounts them as secrets.
+credentials() {
+  if [ -x "$PY" ]; then pyrun -m shared.broker_security credentials --secrets "$SECRETS"; return; fi
+  local p; for p in broker admin; do
+    [ -s "$SECRETS/$p.password" ] || { echo "$SECRETS/$p.password is missing (deploy/compose-secrets.sh makes it)" >&2; exit 1; }
+  done
+}
 
 # A CA (kept in KAFKA_SECRETS) and the broker's key and certificate for 127.0.0.1/localhost, signed by it.
 make_tls() {
@@ -51,11 +65,15 @@ make_tls() {
 security_properties() {
   local pw; pw="$(cat "$SECRETS/broker.password")"
   local main=SASL_PLAINTEXT; [ "$SECURITY" = sasl_ssl ] && main=SASL_SSL
-  local listeners="$main://127.0.0.1:$PORT" map="$main:$main,CONTROLLER:SASL_PLAINTEXT" names="$main"
-  if [ -n "$SSL_PORT" ]; then listeners="$listeners,SASL_SSL://127.0.0.1:$SSL_PORT"; map="$map,SASL_SSL:SASL_SSL"; names="$names SASL_SSL"; fi
+  local listeners="$main://$LISTEN_HOST:$PORT" advertised="$main://$ADVERTISED_HOST:$PORT"
+  local map="$main:$main,CONTROLLER:SASL_PLAINTEXT" names="$main"
+  if [ -n "$SSL_PORT" ]; then
+    listeners="$listeners,SASL_SSL://$LISTEN_HOST:$SSL_PORT"; advertised="$advertised,SASL_SSL://$ADVERTISED_HOST:$SSL_PORT"
+    map="$map,SASL_SSL:SASL_SSL"; names="$names SASL_SSL"
+  fi
   cat <<PROPS
 listeners=$listeners,CONTROLLER://127.0.0.1:$CPORT
-advertised.listeners=${listeners}
+advertised.listeners=$advertised
 listener.security.protocol.map=$map
 inter.broker.listener.name=$main
 sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512
@@ -107,9 +125,8 @@ fetch() {
   touch "$LIBS/.complete"
 }
 
-start() {
+prepare() {
   fetch
-  if listening; then echo "kafka already listening on 127.0.0.1:$PORT"; return 0; fi
   mkdir -p "$DATA/logs"
   local mode=plain; [ "$SECURITY" = plaintext ] || mode=sasl
   if [ -f "$DATA/logs/meta.properties" ] && [ "$(cat "$DATA/security" 2>/dev/null || echo plain)" != "$mode" ]; then
@@ -121,7 +138,7 @@ start() {
     sed -e "s#@PORT@#$PORT#g" -e "s#@CONTROLLER_PORT@#$CPORT#g" -e "s#@DATA_DIR@#$DATA/logs#g" \
         "$ROOT/deploy/kafka/server.properties.template" > "$DATA/server.properties"
   else
-    pyrun -m shared.broker_security credentials --secrets "$SECRETS"
+    credentials
     if [ "$SECURITY" = sasl_ssl ] || [ -n "$SSL_PORT" ]; then make_tls; fi
     (umask 077
      sed -e "s#@PORT@#$PORT#g" -e "s#@CONTROLLER_PORT@#$CPORT#g" -e "s#@DATA_DIR@#$DATA/logs#g" \
@@ -143,6 +160,12 @@ start() {
       ${scram[@]+"${scram[@]}"} >"$DATA/format.log" 2>&1 \
       || { cat "$DATA/format.log" >&2; exit 1; }
   fi
+}
+
+start() {
+  if listening; then echo "kafka already listening on 127.0.0.1:$PORT"; return 0; fi
+  prepare
+  local cp="$LIBS/*"
   echo "starting kafka on 127.0.0.1:$PORT (data in $DATA)"
   nohup "$JAVA" -Xms"$HEAP" -Xmx"$HEAP" -XX:+UseG1GC -Djava.awt.headless=true \
       -Dlog4j2.configurationFile="$ROOT/deploy/kafka/log4j2.yaml" \
@@ -173,7 +196,15 @@ stop() {
 
 status() { if listening; then echo "kafka listening on 127.0.0.1:$PORT"; else echo "kafka not listening on $PORT"; exit 1; fi; }
 
+# In the foreground, as a container's main process (its stop signal reaches the broker).
+run() {
+  prepare
+  echo "running kafka on $LISTEN_HOST:$PORT, advertised as $ADVERTISED_HOST:$PORT ($SECURITY)"
+  exec "$JAVA" -Xms"$HEAP" -Xmx"$HEAP" -XX:+UseG1GC -Djava.awt.headless=true \
+      -Dlog4j2.configurationFile="$ROOT/deploy/kafka/log4j2.yaml" -cp "$LIBS/*" kafka.Kafka "$DATA/server.properties"
+}
+
 case "${1:-}" in
-  fetch) fetch ;; start) start ;; stop) stop ;; status) status ;; acls) acls ;;
-  *) echo "usage: $0 fetch|start|stop|status|acls" >&2; exit 2 ;;
+  fetch) fetch ;; start) start ;; stop) stop ;; status) status ;; acls) acls ;; run) run ;;
+  *) echo "usage: $0 fetch|start|stop|status|acls|run" >&2; exit 2 ;;
 esac

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole suite against a throw-away Kafka broker (own port and data dir) and the local PostgreSQL.
-# KAFKA_SECURITY=sasl|sasl_ssl runs it on a broker with SCRAM users and ACLs (throw-away credentials next to the data):
+# By default (KAFKA_SECURITY=sasl; or sasl_ssl) it runs on a broker with SCRAM users and ACLs (throw-away credentials
+# next to the data; KAFKA_SECURITY=plaintext for an open one):
 # every service connects as its own principal, the tests' clients as admin (tests/fixtures.py).
 set -uo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -8,7 +9,7 @@ cd "$ROOT"
 . "$ROOT/deploy/env.sh"
 export KAFKA_PORT="${TEST_KAFKA_PORT:-19092}"
 export KAFKA_DATA="$ROOT/var/kafka-test-$KAFKA_PORT"
-export KAFKA_SECURITY="${KAFKA_SECURITY:-plaintext}"
+export KAFKA_SECURITY="${KAFKA_SECURITY:-sasl}"
 export KAFKA_SECRETS="$KAFKA_DATA-secrets"
 "$ROOT/deploy/kafka.sh" stop >/dev/null 2>&1 || true
 rm -rf "$KAFKA_DATA" "$KAFKA_SECRETS"

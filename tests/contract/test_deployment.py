@@ -47,9 +47,40 @@ def test_the_image_can_import_every_service_and_ships_the_contracts():
 def test_the_broker_runs_kraft_without_auto_created_topics():
     kafka = compose()["services"]["kafka"]
     assert kafka["image"].startswith("apache/kafka:4.")
-    env = kafka["environment"]
-    assert env["KAFKA_PROCESS_ROLES"] == "broker,controller"
-    assert env["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"
+    # the container runs the same script as `make run`, whose template sets these
+    assert kafka["command"] == ["bash", "/platform/deploy/kafka.sh", "run"]
+    assert "./deploy:/platform/deploy:ro" in kafka["volumes"]
+    template = (ROOT / "deploy" / "kafka" / "server.properties.template").read_text(encoding="utf-8")
+    assert "process.roles=broker,controller" in template and "auto.create.topics.enable=false" in template
+
+
+def test_compose_runs_the_broker_with_sasl_and_acls_and_each_service_as_its_own_principal():
+    import json
+    doc = compose()
+    kafka = doc["services"]["kafka"]
+    assert kafka["environment"]["KAFKA_SECURITY"] == "sasl"
+    assert {s["target"] for s in kafka["secrets"]} == {"broker.password", "admin.password"}
+    table = json.loads((ROOT / "deploy" / "kafka" / "acls.json").read_text(encoding="utf-8"))
+    principals = table["super_users"] + list(table["principals"])
+    # every principal's password is a secret made by deploy/compose-secrets.sh, outside the repository
+    assert set(doc["secrets"]) == {f"kafka-{p}" for p in principals}
+    for p in principals:
+        assert doc["secrets"][f"kafka-{p}"]["file"] == f"./var/compose-secrets/{p}.password"
+    # the one-shot that makes the users and ACLs needs every password; it runs before any service
+    acls = doc["services"]["kafka-acls"]
+    assert acls["command"][:4] == ["python", "-m", "shared.broker_security", "apply"]
+    assert {s["source"] for s in acls["secrets"]} == set(doc["secrets"])
+    for service in SERVICES:
+        spec, prefix = doc["services"][service], service.upper() + "_"
+        env = spec["environment"]
+        assert env[prefix + "KAFKA_SECURITY_PROTOCOL"] == "SASL_PLAINTEXT", service
+        assert env[prefix + "KAFKA_SASL_USERNAME"] == service
+        assert env[prefix + "KAFKA_SASL_PASSWORD_FILE"] == f"/run/secrets/{service}.password"
+        # its own password and nobody else's
+        assert spec["secrets"] == [{"source": f"kafka-{service}", "target": f"{service}.password"}], service
+        assert spec["depends_on"]["kafka-acls"]["condition"] == "service_completed_successfully"
+        assert service in table["principals"], service
+    assert "var/" in (ROOT / ".gitignore").read_text(encoding="utf-8").split()
 
 
 def test_compose_makes_the_operator_set_the_jwt_secret_and_keeps_dev_features_off():
