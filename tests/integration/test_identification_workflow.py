@@ -113,7 +113,8 @@ def test_a_case_walks_from_opened_to_enrolled(client, runtime, clock):
     assert body["status"] == "enrolled" and body["file_number"] == f"{COUNTY}-2026-000001"
     assert body["allowed_actions"] == []
     assert outbox_types(runtime) == [
-        "identification.case.opened", "identification.assessment.started", "identification.assessment.completed",
+        "identification.case.opened", "identification.assessment.started", "identification.verification.requested",
+        "identification.assessment.completed",
         "identification.review.completed", "identification.notice.published", "identification.notice.closed",
         "identification.case.township_reviewed", "identification.household.identified",
         "identification.household.enrolled"]

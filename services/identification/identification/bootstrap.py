@@ -9,7 +9,7 @@ from identification.config import Settings
 from identification.domain.calendar import WorkingCalendar
 from identification.domain.rules import policy_rules
 from identification.models import messaging, metadata, policy_rulesets
-from identification.scheduled import check_deadlines
+from identification.scheduled import check_deadlines, check_verifications
 from shared.clock import Clock
 from shared.contracts import registry
 from shared.kafka_io import topic_for
@@ -50,4 +50,5 @@ def build_runtime(settings: Settings | None = None, clock: Clock | None = None) 
     }))
     runtime.policy_rules = rules  # GET /api/v1/policy/in-force (shared.policy_api)
     runtime.periodic.append(("deadlines", runtime.settings.deadline_check_seconds, check_deadlines))
+    runtime.periodic.append(("verifications", runtime.settings.deadline_check_seconds, check_verifications))
     return runtime

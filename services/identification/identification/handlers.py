@@ -17,7 +17,7 @@ from typing import Callable
 
 from sqlalchemy.orm import Session
 
-from identification import repository
+from identification import repository, verification
 from identification.domain import workflow
 from identification.domain.assessment import HouseholdFacts, per_capita_monthly_income
 from identification.domain.calendar import WorkingCalendar, local_date
@@ -100,7 +100,7 @@ def _actor(actor: Principal) -> dict:
 
 def intake(session: Session, svc: Services, event: Event, *, source_type: str, source_id: str, household_id: str,
            division_code: str, members: list[dict], applicant_name: str, income: Decimal, hardship_reason: str,
-           channel: str, sudden_hardship: bool = False) -> Case:
+           channel: str, sudden_hardship: bool = False, data_check_authorisation: dict | None = None) -> Case:
     """One open case per household: a new application or referral opens a case, or joins the household's open one."""
     known = repository.source(session, source_type, source_id)
     if known is not None:  # a replay into a live database: nothing to do again
@@ -111,6 +111,8 @@ def intake(session: Session, svc: Services, event: Event, *, source_type: str, s
         session.add(CaseSource(source_type=source_type, source_id=source_id, case_id=case.id, received_at=now))
         if sudden_hardship and not case.sudden_hardship:
             case.sudden_hardship = True
+        if data_check_authorisation and not case.data_check_authorisation:
+            case.data_check_authorisation = data_check_authorisation
         audit.record(session, audit_log, actor=audit.SYSTEM, at=now, action="link_source", entity_type="case",
                      entity_id=case.id, details={"source_type": source_type, "source_id": source_id})
         svc.emit(session, case, "identification.case.linked", {
@@ -124,7 +126,7 @@ def intake(session: Session, svc: Services, event: Event, *, source_type: str, s
                 member_count=len(members), members=members, household_monthly_income_yuan=income,
                 hardship_reason=hardship_reason, sudden_hardship=sudden_hardship, opened_at=now,
                 deadline=workflow.decision_deadline(local_date(now), [], rules, svc.calendar), notice_held=False,
-                correlation_id=event.correlationid, updated_at=now)
+                correlation_id=event.correlationid, updated_at=now, data_check_authorisation=data_check_authorisation)
     session.add(case)
     session.add(CaseSource(source_type=source_type, source_id=source_id, case_id=case.id, received_at=now))
     session.flush()
@@ -146,7 +148,18 @@ def on_application_submitted(session: Session, event: Event, svc: Services) -> C
                   household_id=d["household_id"], division_code=d["division_code"],
                   members=[{k: m.get(k) for k in ("name", "id_number", "relationship")} for m in d["members"]],
                   applicant_name=d["applicant"]["name"], income=Decimal(str(d["household_monthly_income_yuan"])),
-                  hardship_reason=d["hardship_reason"], channel=d["channel"])
+                  hardship_reason=d["hardship_reason"], channel=d["channel"],
+                  data_check_authorisation=data_check_authorisation(d))
+
+
+def data_check_authorisation(application: dict) -> dict | None:
+    """The household's authorisation to check its economic status, as the application recorded it (None: not given)."""
+    if not application.get("consent_to_data_check"):
+        return None
+    given = application.get("authorisation") or {}
+    return {"recorded": True, "source": "discovery.application.submitted", "application_id": application["application_id"],
+            "reference": str(given.get("reference") or f"application:{application['application_id']}")[:100],
+            "method": given.get("method") or application.get("channel"), "given_at": application.get("submitted_at")}
 
 
 @emits("identification.case.opened", "identification.case.linked")
@@ -191,6 +204,7 @@ def start_assessment(session: Session, svc: Services, actor: Principal, case_id:
     svc.emit(session, case, "identification.assessment.started", {
         "case_id": case.id, "household_id": case.household_id, "division_code": case.division_code,
         "status": case.status, "started_at": case.updated_at.isoformat(), "actor": _actor(actor)})
+    verification.request_for_assessment(session, svc, case)  # the economic-status check the assessment waits for
     return case
 
 

@@ -48,6 +48,9 @@ class Case(Base):
     decision: Mapped[dict | None] = mapped_column(JSON)  # the county decision with its reasons or programmes
     updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     correlation_id: Mapped[str | None] = mapped_column(String(128))
+    # The household's authorisation to check its economic status (discovery's consent_to_data_check), or None when
+    # it was not recorded (a referral): economic-status checks are requested only when it is recorded.
+    data_check_authorisation: Mapped[dict | None] = mapped_column(JSON)
 
 
 class CaseSource(Base):
@@ -169,6 +172,54 @@ class Recheck(Base):
     reason: Mapped[str] = mapped_column(Text)  # what the complainant reported
     status: Mapped[str] = mapped_column(String(20))  # open
     opened_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class VerificationRequest(Base):
+    """An economic-status check 经济状况核对 of a household, asked of the partner departments that hold the facts."""
+
+    __tablename__ = "verification_requests"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    household_id: Mapped[str] = mapped_column(String(64), index=True)
+    division_code: Mapped[str] = mapped_column(String(12), index=True)
+    requested_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    due_date: Mapped[date] = mapped_column(Date)
+    rule_version: Mapped[str] = mapped_column(String(60))
+    authorisation: Mapped[dict] = mapped_column(JSON)
+    members: Mapped[list] = mapped_column(JSON)
+    fact_kinds: Mapped[list] = mapped_column(JSON)
+    declared: Mapped[dict] = mapped_column(JSON)  # what the household declared when asked (monthly_income_yuan, ...)
+
+
+class VerificationDepartment(Base):
+    """One department's part of a request: asked, answered, or no answer after the due date."""
+
+    __tablename__ = "verification_departments"
+
+    request_id: Mapped[str] = mapped_column(ForeignKey("verification_requests.id"), primary_key=True)
+    department: Mapped[str] = mapped_column(String(64), primary_key=True)
+    fact_kinds: Mapped[list] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(20), index=True)  # asked, answered, no_answer
+    answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    overdue_reported_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class VerificationAnswer(Base):
+    """A department's answer, kept as it came with its source and date; one per (request, department)."""
+
+    __tablename__ = "verification_answers"
+    __table_args__ = (UniqueConstraint("request_id", "department", name="uq_verification_answers_department"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    request_id: Mapped[str] = mapped_column(ForeignKey("verification_requests.id"), index=True)
+    department: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    reported_on: Mapped[date] = mapped_column(Date)  # the date the department says its records are as of
+    answered_by: Mapped[str] = mapped_column(String(128))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    members: Mapped[dict] = mapped_column(JSON)  # {id_number: {income_records: [...], vehicles: [...], ...}}
+    discrepancies: Mapped[list] = mapped_column(JSON)
 
 
 class FileSequence(Base):

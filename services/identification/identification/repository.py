@@ -7,7 +7,8 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from identification.domain.workflow import TERMINAL_STATES
-from identification.models import Assessment, Case, CaseSource, FileSequence, Notice, Objection, Reassessment, Recheck, Review
+from identification.models import (Assessment, Case, CaseSource, FileSequence, Notice, Objection, Reassessment, Recheck,
+                                   Review, VerificationAnswer, VerificationDepartment, VerificationRequest)
 
 
 def case_for_application(session: Session, application_id: str) -> Case | None:
@@ -190,3 +191,49 @@ def list_rechecks(session: Session, *, area: str, household_id: str | None, case
     total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     rows = session.execute(query.order_by(Recheck.opened_at.desc(), Recheck.id).limit(limit).offset(offset)).scalars()
     return list(rows), total
+
+
+# -- economic-status checks -----------------------------------------------------------------------------------------
+
+def verification_of_case(session: Session, case_id: str) -> VerificationRequest | None:
+    """The case's latest verification request."""
+    return session.execute(select(VerificationRequest).where(VerificationRequest.case_id == case_id)
+                           .order_by(VerificationRequest.requested_at.desc()).limit(1)).scalar_one_or_none()
+
+
+def get_verification(session: Session, request_id: str, *, for_update: bool = False) -> VerificationRequest | None:
+    query = select(VerificationRequest).where(VerificationRequest.id == request_id)
+    if for_update:
+        query = query.with_for_update()
+    return session.execute(query).scalar_one_or_none()
+
+
+def verification_departments(session: Session, request_id: str) -> list[VerificationDepartment]:
+    return list(session.execute(select(VerificationDepartment).where(VerificationDepartment.request_id == request_id)
+                                .order_by(VerificationDepartment.department)).scalars())
+
+
+def verification_answers(session: Session, request_id: str) -> list[VerificationAnswer]:
+    return list(session.execute(select(VerificationAnswer).where(VerificationAnswer.request_id == request_id)
+                                .order_by(VerificationAnswer.received_at, VerificationAnswer.department)).scalars())
+
+
+def answer_of(session: Session, request_id: str, department: str) -> VerificationAnswer | None:
+    return session.execute(select(VerificationAnswer).where(VerificationAnswer.request_id == request_id,
+                                                            VerificationAnswer.department == department)
+                           ).scalar_one_or_none()
+
+
+def verifications_past_due(session: Session, today: date) -> list[tuple[VerificationRequest, VerificationDepartment]]:
+    """Departments still asked on a request whose due date has passed (locked: one job reports each once)."""
+    rows = session.execute(select(VerificationRequest, VerificationDepartment)
+                           .join(VerificationDepartment, VerificationDepartment.request_id == VerificationRequest.id)
+                           .where(VerificationDepartment.status == "asked", VerificationRequest.due_date < today)
+                           .order_by(VerificationRequest.requested_at, VerificationDepartment.department)
+                           .with_for_update(of=VerificationDepartment, skip_locked=True)).all()
+    return [(r, d) for r, d in rows]
+
+
+def count_verification_departments(session: Session, status: str) -> int:
+    return session.execute(select(func.count()).select_from(VerificationDepartment)
+                           .where(VerificationDepartment.status == status)).scalar_one()

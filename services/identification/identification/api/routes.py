@@ -7,7 +7,7 @@ from typing import Annotated, Callable, Literal
 
 from fastapi import APIRouter, Header, HTTPException, Path, Query, Request
 
-from identification import handlers, repository
+from identification import handlers, repository, verification
 from identification.api.schemas import (
     AssessmentCreate,
     AuditEntry,
@@ -32,6 +32,8 @@ from identification.api.schemas import (
     ReassessmentRead,
     ReviewCreate,
     TownshipReviewCreate,
+    VerificationAnswerCreate,
+    VerificationAnswerRead,
     WithdrawalCreate,
 )
 from identification.domain.assessment import HouseholdFacts
@@ -48,6 +50,7 @@ router = APIRouter(prefix="/api/v1", tags=["cases"])
 public = APIRouter(prefix="/api/v1/public", tags=["public notices"])
 policy = APIRouter(prefix="/api/v1", tags=["re-assessment when the rules change"])
 self_check = APIRouter(prefix="/api/v1/public", tags=["public"])
+partners = APIRouter(prefix="/api/v1", tags=["economic-status checks"])
 
 CONFLICT = {409: {"description": "Not allowed in the case's current state; the answer lists the allowed next actions"},
             403: {"description": "Your role may not take this step"},
@@ -105,7 +108,8 @@ def detail(session, c: Case, today, role: str | None = None) -> CaseDetail:
         notices=[notice_view(n) for n in repository.notices_of(session, c.id)],
         objections=[{"objection_id": o.id, "notice_id": o.notice_id, "lodged_at": o.lodged_at, "grounds": o.grounds,
                      "status": o.status, "resolution": o.resolution, "resolved_at": o.resolved_at}
-                    for o in repository.objections_of(session, c.id)])
+                    for o in repository.objections_of(session, c.id)],
+        verification=verification.case_view(session, c, a))
 
 
 def _household(facts: FactsIn, division_code: str) -> HouseholdFacts:
@@ -198,7 +202,7 @@ def case_audit(case_id: CaseId, request: Request, principal: CurrentPrincipal):
 
 
 @router.post("/cases/{case_id}/assessment/start", response_model=CaseDetail, responses=CONFLICT,
-             openapi_extra=route_emits("identification.assessment.started"),
+             openapi_extra=route_emits("identification.assessment.started", "identification.verification.requested"),
              summary="Start the field assessment 开始实地核查")
 def start_assessment(case_id: CaseId, request: Request, principal: CurrentPrincipal):
     return _act(request, principal, lambda s, svc: handlers.start_assessment(s, svc, principal, case_id))
@@ -402,3 +406,37 @@ def check_eligibility(body: EligibilityCheckCreate, request: Request) -> Eligibi
     answer = handlers.check_eligibility(svc, division_code=body.division_code,
                                         facts=_household(body.facts, body.division_code), emergency=body.emergency)
     return EligibilityCheck.model_validate(asdict(answer))
+
+
+# -- economic-status checks: a partner department's answer ----------------------------------------------------------
+
+VERIFICATION_ERRORS = {
+    401: {"description": "No partner token"},
+    403: {"description": "Not a partner token, or your department was not asked on this request"},
+    404: {"description": "No such verification request"},
+    409: {"description": "Your department answered already with other facts, or an Idempotency-Key reused with "
+                         "another body"},
+    422: {"description": "A field breaks a rule (or names a member or a fact kind not asked); the error names it"}}
+
+
+@partners.post("/verifications/{request_id}/answers", status_code=201, response_model=VerificationAnswerRead,
+               responses=VERIFICATION_ERRORS, openapi_extra=route_emits("identification.verification.answered"),
+               summary="A partner department answers an economic-status check 协作部门反馈核对结果")
+def answer_verification(request_id: Annotated[str, Path(max_length=64)], body: VerificationAnswerCreate,
+                        request: Request, principal: CurrentPrincipal, idempotency_key: IdempotencyKey = None):
+    """Only a department that was asked may answer (its `department` claim), once: the same answer again returns the
+    first (with or without an Idempotency-Key); other facts after an answer are refused. Facts per member, keyed by
+    resident ID number; the answer is kept with the department and the date its records are as of."""
+    require_role(principal, ("partner",), "answering economic-status checks", action_zh="反馈经济状况核对结果")
+    runtime, svc = request.app.state.runtime, request.app.state.services
+
+    def work(session):
+        req, row, _created = verification.answer(session, svc, principal, request_id, reported_on=body.reported_on,
+                                                 members=body.as_facts())
+        return VerificationAnswerRead(
+            request_id=req.id, answer_id=row.id, department=row.department, received_at=row.received_at,
+            reported_on=row.reported_on, discrepancies=row.discrepancies,
+            departments=[{"department": d.department, "status": d.status}
+                         for d in repository.verification_departments(session, req.id)]).model_dump(mode="json")
+    return unit_of_work.idempotent(runtime, f"POST verification answers {unit_of_work.caller_scope(principal)}",
+                                   idempotency_key, {"request_id": request_id, **body.model_dump(mode="json")}, 201, work)

@@ -5,7 +5,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from identification.domain.assessment import Guarantees, HouseholdFacts, Member
 from identification.domain.rules import PROGRAMMES
@@ -186,6 +186,8 @@ class CaseDetail(CaseRead):
     reviews: list[dict]
     notices: list[dict]
     objections: list[dict]
+    verification: dict | None = Field(None, description="the economic-status check: each department's status, every "
+                                                        "fact with its source, suggested facts, discrepancies")
 
 
 class PublicNotice(BaseModel):
@@ -335,3 +337,71 @@ class EligibilityCheck(BaseModel):
     programmes: list[ProgrammeFit] = Field(description="every programme, in the order eligibility evaluates them")
     next_step: PlainText
     note: PlainText
+
+
+# -- economic-status checks (经济状况核对) -----------------------------------------------------------------------------
+
+class IncomeRecord(_Strict):
+    kind: Literal["wage", "business", "pension", "transfer", "property", "other"] = "wage"
+    amount_yuan: Decimal = _yuan(description="the amount over the whole period")
+    period_start: date = Field(description="first month of the period (any day in it)")
+    period_end: date = Field(description="last month of the period (any day in it)")
+
+    @model_validator(mode="after")
+    def _period(self) -> "IncomeRecord":
+        if self.period_end < self.period_start:
+            raise ValueError("period_end is before period_start")
+        return self
+
+
+class VehicleRecord(_Strict):
+    value_yuan: Decimal = _yuan()
+    plate: str | None = Field(None, max_length=20)
+    kind: str | None = Field(None, max_length=40)
+
+
+class PropertyRecord(_Strict):
+    kind: Literal["dwelling", "commercial", "land", "other"] = "dwelling"
+    location: str | None = Field(None, max_length=200)
+    area_m2: Decimal | None = Field(None, ge=0, le=1_000_000, allow_inf_nan=False)
+
+
+class BusinessRecord(_Strict):
+    name: str = Field(min_length=1, max_length=200)
+    registration_number: str | None = Field(None, max_length=40)
+    active: bool = True
+
+
+class SocialInsurancePayment(_Strict):
+    scheme: str = Field(min_length=1, max_length=60)
+    period: str = Field(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", description="the month paid for, YYYY-MM")
+    amount_yuan: Decimal = _yuan()
+
+
+class MemberAnswer(_Strict):
+    """The facts a department holds on one member; a kind left out was not looked up, an empty list: none found."""
+
+    id_number: str = Field(pattern=r"^[0-9]{17}[0-9X]$")
+    income_records: list[IncomeRecord] | None = Field(None, max_length=200)
+    vehicles: list[VehicleRecord] | None = Field(None, max_length=50)
+    property: list[PropertyRecord] | None = Field(None, max_length=50)
+    business_registration: list[BusinessRecord] | None = Field(None, max_length=50)
+    social_insurance_payments: list[SocialInsurancePayment] | None = Field(None, max_length=200)
+
+
+class VerificationAnswerCreate(_Strict):
+    reported_on: date = Field(description="the date the department's records are as of")
+    members: list[MemberAnswer] = Field(min_length=1, max_length=50)
+
+    def as_facts(self) -> dict[str, dict]:
+        return {m.id_number: m.model_dump(mode="json", exclude={"id_number"}, exclude_none=True) for m in self.members}
+
+
+class VerificationAnswerRead(BaseModel):
+    request_id: str
+    answer_id: str
+    department: str
+    received_at: datetime
+    reported_on: date
+    discrepancies: list[dict]
+    departments: list[dict] = Field(description="every department asked and its status")

@@ -89,6 +89,12 @@ REQUIRED_PARAMS: tuple[tuple[str, ...], ...] = (
     ("workflow", "default_deadline"),
     ("appeal", "reconsideration_days"),
     ("appeal", "litigation_months"),
+    # economic-status checks (domain/verification.py)
+    ("verification", "version"),
+    ("verification", "fact_departments"),
+    ("verification", "due_working_days"),
+    ("verification", "income_tolerance_share"),
+    ("verification", "income_tolerance_yuan"),
 )
 
 

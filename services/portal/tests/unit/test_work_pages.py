@@ -274,3 +274,44 @@ def test_without_a_signed_in_officer_no_page_asks_any_service(svc, fake):
             answer = c.get(path, follow_redirects=False)
             assert answer.status_code == 303 and answer.headers["location"] == "/staff/sign-in", path
     assert not fake.requests
+
+
+VERIFICATION = {
+    "request_id": "vr-1", "requested_at": "2026-12-01T01:00:00+00:00", "due_date": "2026-12-15",
+    "rule_version": "verification-2026.1", "authorisation": {"reference": "application:app-1"},
+    "departments": [{"department": "human_resources", "fact_kinds": ["income_records"], "status": "answered",
+                     "answered_at": "2026-12-03T01:00:00+00:00"},
+                    {"department": "market_regulation", "fact_kinds": ["business_registration"], "status": "no_answer",
+                     "answered_at": None}],
+    "facts": [{"fact": "monthly_income_yuan", "member": None, "value": "600.00",
+               "source": {"kind": "declared", "date": "2026-12-01"}},
+              {"fact": "income_records", "member": {"id_number": "530102197803120035", "name": "张三"},
+               "value": {"kind": "wage", "amount_yuan": "7500", "period_start": "2026-09-01",
+                         "period_end": "2026-11-30"},
+               "source": {"kind": "reported", "department": "human_resources", "date": "2026-12-03"}},
+              {"fact": "monthly_income_yuan", "member": None, "value": "650",
+               "source": {"kind": "observed", "date": "2026-12-04"}}],
+    "prefill": {"monthly_income_yuan": {"value": "2500.00", "source": {"kind": "reported",
+                                                                        "department": "human_resources",
+                                                                        "date": "2026-12-03"}}},
+    "discrepancies": [{"fact": "monthly_income_yuan", "declared": "600.00", "reported": "2500.00",
+                       "department": "human_resources", "tolerance": "100", "rule_version": "verification-2026.1"}]}
+
+
+def test_the_case_page_shows_each_fact_with_its_source_and_the_discrepancy(client, fake):
+    fake.answers[("GET", "/api/v1/cases/case-1")] = httpx.Response(200, json={**CASE, "verification": VERIFICATION})
+    text = client.get("/staff/cases/case-1").text
+    assert "经济状况核对" in text and "2026-12-15" in text and "application:app-1" in text
+    assert "家庭申报" in text and "人力资源社会保障部门于2026-12-03核对反馈" in text and "2026-12-04入户核查所见" in text
+    assert text.count('data-source="reported"') == 1 and text.count('data-source="declared"') == 1
+    assert 'data-department="market_regulation" data-status="no_answer"' in text and "逾期未反馈" in text
+    discrepancy = re.search(r'id="verification-discrepancies".*?</div>', text, re.S).group(0)
+    assert "家庭申报 600.00" in discrepancy and "核对结果 2500.00" in discrepancy and "verification-2026.1" in discrepancy
+    assert "金额（元）：7500" in text
+    english = client.get("/staff/cases/case-1?lang=en").text
+    assert "Reported by Human resources and social security on 2026-12-03" in english
+    assert "declared 600.00" in english and "Declared by the household" in english
+
+
+def test_a_case_without_a_check_shows_no_check_section(client, fake):
+    assert "经济状况核对" not in client.get("/staff/cases/case-1").text
