@@ -16,6 +16,9 @@ from tests.fixtures import service_env, wait_until
 COUNTY = "530102"
 TOWNS = ("530102001", "530102002")
 Z = 1.959963984540054
+REASON = {"code": "test", "en": "test", "zh": "测试"}
+GUARANTEES = {"food": True, "clothing": True, "compulsory_education": True, "basic_medical": True,
+              "safe_housing": True, "drinking_water": True}
 
 
 def ok(response: httpx.Response, status: int = 200) -> dict:
@@ -71,7 +74,7 @@ def test_a_sampling_audit_over_the_real_broker_gives_the_hand_computed_accuracy(
             "source_id": f"app-{case}", "division_code": f"{TOWNS[1]}001", "status": "opened",
             "opened_at": "2026-03-01T08:00:00Z", "member_count": 1, "deadline": "2026-04-15"})
         send(producer, topic_prefix, "identification.household.rejected", hh, {
-            "case_id": case, "household_id": hh, "reasons": [], "rule_version": "CN-2026.1",
+            "case_id": case, "household_id": hh, "reasons": [REASON], "rule_version": "CN-2026.1",
             "appeal": {"en": "appeal", "zh": "复议"}, "rejected_at": "2026-04-02T02:00:00Z"})
     for i in range(4):
         hh, village = f"hh-x-{i}", f"{TOWNS[0]}001"
@@ -79,14 +82,13 @@ def test_a_sampling_audit_over_the_real_broker_gives_the_hand_computed_accuracy(
             "situation_id": f"sit-{i}", "household_id": hh, "division_code": village, "kind": "review",
             "source": "caseworker", "recorded_at": "2026-05-01T02:00:00Z",
             "recorded_by": {"subject": "village-exit-officer", "role": "village", "area": village},
-            "guarantees": {}, "members": []})
+            "guarantees": GUARANTEES})
         send(producer, topic_prefix, "gradual_exit.household.exited", hh, {
             "exit_id": f"exit-{i}", "household_id": hh, "programme": "dibao", "division_code": village,
-            "exited_at": "2026-06-01T02:00:00Z", "reasons": [], "remaining_programmes": []})
+            "exited_at": "2026-06-01T02:00:00Z", "reasons": [REASON], "remaining_programmes": []})
     producer.flush()
 
     county = token(over.url, "county", COUNTY)
-    checker = token(over.url, "township", TOWNS[1], subject="checker-2")
     request = {"area": COUNTY, "kinds": ["enrolled", "exited"], "period_from": "2026-01-01",
                "period_to": "2026-12-31", "size": 9, "stratify_by": "township"}
 
@@ -125,7 +127,7 @@ def test_a_sampling_audit_over_the_real_broker_gives_the_hand_computed_accuracy(
                       json={"outcome": wrong.get(f["file_id"], "confirmed"), "note": "入户复核"},
                       headers=token(over.url, "county", COUNTY, subject="checker-county")))
     wrong_checker = httpx.post(f"{over.url}/api/v1/samples/{again['sample_id']}/files/{files[1]['file_id']}/outcome",
-                               json={"outcome": "should_have_been_enrolled"}, headers=checker)
+                               json={"outcome": "should_have_been_enrolled"}, headers=county)
     assert wrong_checker.status_code == 422  # an enrolled file cannot be "should have been enrolled"
 
     # only the re-checked sample counts (the others have no outcome): by hand, identification is stratified:
