@@ -7,12 +7,13 @@ from oversight import handlers
 from oversight.api.limits import RateLimiter
 from oversight.config import Settings
 from oversight.models import messaging, metadata
+from oversight.sampling.service import population_handlers
 from oversight.scheduled import check_deadlines
 from shared.clock import Clock
-from shared.runtime import ServiceRuntime
+from shared.runtime import ConsumerSpec, ServiceRuntime
 
 MIGRATIONS = str(Path(__file__).resolve().parent.parent / "migrations")
-OWNED_TOPICS = ["oversight.petition"]
+OWNED_TOPICS = ["oversight.petition", "oversight.sample"]
 
 
 def build_runtime(settings: Settings | None = None, clock: Clock | None = None) -> ServiceRuntime:
@@ -23,4 +24,5 @@ def build_runtime(settings: Settings | None = None, clock: Clock | None = None) 
     runtime.services = handlers.Services(outbox=runtime.outbox, clock=runtime.clock)
     runtime.rate_limiter = RateLimiter(settings.public_rate_limit, settings.public_rate_window_seconds)
     runtime.periodic.append(("deadlines", settings.deadline_check_seconds, check_deadlines))
+    runtime.consumers.append(ConsumerSpec(name="oversight.sampling", handlers=population_handlers()))
     return runtime

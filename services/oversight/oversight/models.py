@@ -61,6 +61,8 @@ class Petition(Base):
     correlation_id: Mapped[str | None] = mapped_column(String(128))
 
 
+from oversight.sampling import tables as _sampling_tables  # noqa: E402,F401  (registers sampling's tables)
+
 messaging = define_messaging_tables(Base.metadata)
 audit_log = define_audit_table(Base.metadata)
 metadata = Base.metadata
