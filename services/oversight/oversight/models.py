@@ -66,3 +66,5 @@ from oversight.sampling import tables as _sampling_tables  # noqa: E402,F401  (r
 messaging = define_messaging_tables(Base.metadata)
 audit_log = define_audit_table(Base.metadata)
 metadata = Base.metadata
+
+from oversight.kpis import tables as _kpi_tables  # noqa: E402,F401  (the KPI read model's table)
