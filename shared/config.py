@@ -39,6 +39,9 @@ class ServiceSettings(BaseSettings):
                                                    "POST /dev/clock (make run / make demo; needs dev_token_issuer)")
     training_clock_file: str = Field("var/training-clock.json",
                                      description="the training clock's offset file, shared by every service")
+    trusted_proxies: str = Field("", description="comma-separated addresses or networks of the proxies in front "
+                                                  "(the portal, a reverse proxy) whose X-Forwarded-For is believed "
+                                                  "for the access audit; empty: none, the peer is the caller")
     policy_refresh_seconds: float = Field(1.0, ge=0, le=3600,
                                           description="how often the service's rules look in its copy of the "
                                                       "published policy for a new version (no restart needed)")

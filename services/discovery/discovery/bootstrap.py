@@ -16,7 +16,7 @@ from shared.policy_client import PolicyRules
 from shared.runtime import ConsumerSpec, ServiceRuntime
 
 MIGRATIONS = str(Path(__file__).resolve().parent.parent / "migrations")
-OWNED_TOPICS = ["discovery.application", "discovery.clue", "discovery.household", "discovery.visit"]
+OWNED_TOPICS = ["discovery.access", "discovery.application", "discovery.clue", "discovery.household", "discovery.visit"]
 
 
 class DiscoveryRuntime(ServiceRuntime):

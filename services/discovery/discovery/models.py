@@ -26,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.orm import relationship as relation
 
+from shared.access_audit import define_access_table
 from shared.audit import define_audit_table
 from shared.messaging_tables import define_messaging_tables
 from shared.policy_client import define_policy_table
@@ -267,5 +268,6 @@ class Referral(Base):
 
 messaging = define_messaging_tables(Base.metadata)
 audit_log = define_audit_table(Base.metadata)
+access_log = define_access_table(Base.metadata)
 policy_rulesets = define_policy_table(Base.metadata)  # replica of policy.ruleset.published
 metadata = Base.metadata

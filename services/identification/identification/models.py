@@ -9,6 +9,7 @@ from shared.db import UtcDateTime
 from sqlalchemy import JSON, Boolean, false, Date, DateTime, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from shared.access_audit import define_access_table
 from shared.audit import define_audit_table
 from shared.messaging_tables import define_messaging_tables
 from shared.policy_client import define_policy_table
@@ -236,6 +237,7 @@ class FileSequence(Base):
 
 messaging = define_messaging_tables(Base.metadata)
 audit_log = define_audit_table(Base.metadata)
+access_log = define_access_table(Base.metadata)
 # the replica of the policy service's published rule sets, read by the rules (shared.policy_client.PolicyRules)
 policy_rulesets = define_policy_table(Base.metadata)
 metadata = Base.metadata

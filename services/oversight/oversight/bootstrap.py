@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from oversight import handlers
+from oversight.access.consumer import consumer_spec as access_consumer
 from oversight.api.limits import RateLimiter
 from oversight.config import Settings
 from oversight.kpis import projection as kpi_projection
@@ -25,6 +26,7 @@ def build_runtime(settings: Settings | None = None, clock: Clock | None = None) 
     runtime.services = handlers.Services(outbox=runtime.outbox, clock=runtime.clock)
     runtime.rate_limiter = RateLimiter(settings.public_rate_limit, settings.public_rate_window_seconds)
     runtime.consumers.append(kpi_projection.consumer_spec())
+    runtime.consumers.append(access_consumer())
     runtime.periodic.append(("deadlines", settings.deadline_check_seconds, check_deadlines))
     runtime.consumers.append(ConsumerSpec(name="oversight.sampling", handlers=population_handlers()))
     return runtime

@@ -68,3 +68,4 @@ audit_log = define_audit_table(Base.metadata)
 metadata = Base.metadata
 
 from oversight.kpis import tables as _kpi_tables  # noqa: E402,F401  (the KPI read model's table)
+from oversight.access import tables as access_tables  # noqa: E402,F401  (registers the access read model)

@@ -15,8 +15,9 @@ from shared.clock import Clock
 from shared.runtime import ServiceRuntime
 
 MIGRATIONS = str(Path(__file__).resolve().parent.parent / "migrations")
-# The portal publishes no events yet: citizens' actions are the other services' (discovery writes the application).
-OWNED_TOPICS: list[str] = []
+# The portal publishes only the record of officers' reads of its household file (shared.access_audit): citizens'
+# actions are the other services' (discovery writes the application).
+OWNED_TOPICS: list[str] = ["portal.access"]
 
 
 @dataclass

@@ -54,12 +54,14 @@ class ServiceClients:
     """One client per service the portal fronts: discovery (applications, status, clues), identification (the
     public self-check, cases), assistance, gradual_exit and followup (the staff side)."""
 
-    NAMES = ("discovery", "identification", "assistance", "gradual_exit", "followup")
+    NAMES = ("discovery", "identification", "assistance", "gradual_exit", "followup", "oversight")
 
     def __init__(self, discovery: ServiceClient, identification: ServiceClient, assistance: ServiceClient | None = None,
-                 gradual_exit: ServiceClient | None = None, followup: ServiceClient | None = None):
+                 gradual_exit: ServiceClient | None = None, followup: ServiceClient | None = None,
+                 oversight: ServiceClient | None = None):
         self.discovery, self.identification = discovery, identification
         self.assistance, self.gradual_exit, self.followup = assistance, gradual_exit, followup
+        self.oversight = oversight  # the access log (who looked at a household)
 
     @classmethod
     def from_settings(cls, settings, transport: httpx.BaseTransport | None = None) -> "ServiceClients":

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
+from shared.access_audit import define_access_table
 from shared.audit import define_audit_table
 from shared.messaging_tables import define_messaging_tables
 
@@ -18,6 +19,7 @@ class Base(DeclarativeBase):
 
 messaging = define_messaging_tables(Base.metadata)
 audit_log = define_audit_table(Base.metadata)
+access_log = define_access_table(Base.metadata)
 metadata = Base.metadata
 
 from portal.staff import tables as staff_tables  # noqa: E402,F401  (registers the staff tables on the metadata)

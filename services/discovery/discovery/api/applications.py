@@ -19,11 +19,15 @@ from discovery.api.schemas import (
 )
 from discovery.api.views import application_read
 from discovery.domain.lifecycle import APPLICATION_STATUSES, explain_application, timeline_order
+from discovery.models import access_log
+from shared.access_audit import Access, record_request_access
 from shared.emits import route_emits
 
 router = APIRouter(prefix="/api/v1", tags=["applications"])
 
 NOT_FOUND = {"error": "not_found", "message": "No such application.", "message_zh": "未找到该申请。"}
+# The personal data an application shows (shared.access_audit records every read of them).
+APPLICATION_FIELDS = ("applicant_name", "members", "income", "hardship")
 ERRORS = {401: {"description": "No or invalid staff token"}, 403: {"description": "Role not allowed"},
           404: {"description": "No such application in your area"}}
 
@@ -104,10 +108,13 @@ def application_status(application_id: str, request: Request,
 @router.get("/applications/{application_id}", response_model=ApplicationRead, summary="One application 查询申请",
             responses=ERRORS)
 def get_application(application_id: str, request: Request, principal: Staff):
-    with request.app.state.runtime.session_factory() as session:
+    with request.app.state.runtime.session_factory() as session, session.begin():
         application = repository.get_application(session, application_id)
         if application is None or not principal.covers(application.division_code):
             raise HTTPException(404, detail=NOT_FOUND)
+        record_request_access(session, request, access_log, principal, Access(
+            "application", application.id, application.household_id, application.division_code,
+            APPLICATION_FIELDS))
         return application_read(application)
 
 

@@ -11,10 +11,13 @@ from discovery.api.schemas import AuditEntry, AuditPage, Bilingual, HouseholdRea
 from discovery.api.views import application_read, clue_read, record_read, referral_read, visit_read
 from discovery.domain.identity import mask_id_number
 from discovery.domain.lifecycle import explain_household
-from discovery.models import audit_log
+from discovery.models import access_log, audit_log
 from shared import audit
+from shared.access_audit import Access, record_request_access
 
 router = APIRouter(prefix="/api/v1", tags=["households"])
+# The personal data the household record shows (shared.access_audit records every read of them).
+HOUSEHOLD_FIELDS = ("members", "records", "applications", "visits", "clues", "referrals")
 ERRORS = {401: {"description": "No or invalid staff token"}, 403: {"description": "Role not allowed"},
           404: {"description": "Not in your area"}}
 
@@ -22,10 +25,12 @@ ERRORS = {401: {"description": "No or invalid staff token"}, 403: {"description"
 @router.get("/households/{household_id}", response_model=HouseholdRead,
             summary="One household's record: applications, visits, clues, referrals 家庭档案", responses=ERRORS)
 def get_household(household_id: str, request: Request, principal: Staff, ctx: Ctx):
-    with request.app.state.runtime.session_factory() as session:
+    with request.app.state.runtime.session_factory() as session, session.begin():
         h = repository.get_household(session, household_id)
         if h is None or not principal.covers(h.division_code):
             raise handlers.not_found("household", "家庭档案")
+        record_request_access(session, request, access_log, principal, Access(
+            "household", h.id, h.id, h.division_code, HOUSEHOLD_FIELDS))
         en, zh = explain_household(h.lifecycle_status)
         return HouseholdRead(
             household_id=h.id, division_code=h.division_code, lifecycle_status=h.lifecycle_status,

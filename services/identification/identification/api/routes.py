@@ -41,8 +41,9 @@ from identification.domain.calendar import local_date
 from identification.domain.reassessment import candidate_rule_set
 from identification.domain.rules import RuleDataError
 from identification.domain.workflow import STATES, allowed_actions
-from identification.models import Case, Reassessment, audit_log
+from identification.models import Case, Reassessment, access_log, audit_log
 from shared import audit, unit_of_work
+from shared.access_audit import Access, record_request_access
 from shared.auth import STAFF_ROLES, CurrentPrincipal, require_area, require_role
 from shared.emits import route_emits
 
@@ -58,6 +59,9 @@ CONFLICT = {409: {"description": "Not allowed in the case's current state; the a
             422: {"description": "A field breaks a rule; the error names the field and the rule"}}
 
 
+# The personal data a case page shows (shared.access_audit records every read of them).
+CASE_FIELDS = ("applicant_name", "member_count", "household_monthly_income_yuan", "hardship_reason", "assessment",
+               "reviews", "objections")
 CaseId = Annotated[str, Path(max_length=64)]
 Limit = Annotated[int, Query(ge=1, le=200)]
 Offset = Annotated[int, Query(ge=0, le=1_000_000)]
@@ -164,11 +168,13 @@ def list_cases(request: Request, principal: CurrentPrincipal,
 def get_case(case_id: CaseId, request: Request, principal: CurrentPrincipal):
     _staff(principal)
     runtime = request.app.state.runtime
-    with runtime.session_factory() as session:
+    with runtime.session_factory() as session, session.begin():
         case = repository.get_case(session, case_id)
         if case is None:
             raise handlers.NotFound(case_id)
         require_area(principal, case.division_code)
+        record_request_access(session, request, access_log, principal, Access(
+            "case", case.id, case.household_id, case.division_code, CASE_FIELDS))
         return detail(session, case, local_date(runtime.clock.now()), principal.role)
 
 

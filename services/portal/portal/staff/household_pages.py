@@ -12,10 +12,15 @@ from portal.staff.household_consumer import search_key
 from portal.staff.household_file import (CODED_VALUES, PROGRAMME_VALUES, SERVICES, Entry, link_of,
                                          looks_like_id_number, mask_id_number)
 from portal.staff.household_tables import HouseholdEntry
+from portal.models import access_log
 from portal.staff.session import Officer, require_officer
+from shared.access_audit import Access, record_request_access
+from shared.auth import Principal
 
 router = APIRouter(prefix="/staff/households", include_in_schema=False)  # pages, not an API (like portal.pages)
 PER_PAGE = 20
+# The personal data the household file shows (shared.access_audit records every read of them).
+FILE_FIELDS = ("head_name_masked", "head_id_number_masked", "timeline")
 MAX_PAGE = 10_000
 MAX_QUERY = 64
 
@@ -97,11 +102,15 @@ def household_file(request: Request, household_id: str, officer: Officer = Depen
                    service: str = "", page: str | None = None):
     runtime = request.app.state.runtime
     service = service if service in SERVICES else ""
-    with runtime.session_factory() as session:
+    with runtime.session_factory() as session, session.begin():
         summary = repository.household(session, household_id, officer.area)
         if summary is None:
             return render(request, "household/not_found.html", status=404, officer=officer,
                           household_id=household_id[:128])
+        record_request_access(session, request, access_log,
+                              Principal(officer.subject, officer.role, officer.area, officer.name),
+                              Access("household_file", summary.household_id[:64], summary.household_id[:64],
+                                     summary.division_code or officer.area, FILE_FIELDS))
         entries = repository.timeline(session, summary.household_id, service or None, _page_number(page), PER_PAGE)
         counts = repository.services_of(session, summary.household_id)
     return render(request, "household/file.html", officer=officer, summary=summary, entries=entries,

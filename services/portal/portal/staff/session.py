@@ -15,6 +15,7 @@ from urllib.parse import quote, urlsplit
 from fastapi import Depends, HTTPException, Request
 from starlette.responses import Response
 
+from shared.access_audit import FORWARDED_FOR, request_address
 from shared.auth import issue_token
 from shared.unit_of_work import transaction
 
@@ -44,7 +45,10 @@ class Officer:
 
 def officer_headers(request: Request, officer: Officer) -> dict[str, str]:
     settings = request.app.state.runtime.settings
-    return officer.authorization(settings.jwt_secret, settings.staff_token_minutes)
+    # the officer's address travels to the service, which records it with each read of personal data (it believes
+    # X-Forwarded-For only from the proxies it trusts: shared.access_audit)
+    return {**officer.authorization(settings.jwt_secret, settings.staff_token_minutes),
+            FORWARDED_FOR: request_address(request)}
 
 
 class SignInRequired(HTTPException):
