@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision: str = '0007_access'
-down_revision: Union[str, None] = '0006'
+down_revision: Union[str, None] = '0007'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
