@@ -50,15 +50,25 @@ class ServiceClient:
         return Answer(response.status_code, body if isinstance(body, dict) else {})
 
 
+    def download(self, path: str, *, params: dict | None = None, headers: dict | None = None) -> httpx.Response | None:
+        """A GET whose body is not JSON (a CSV export) passed through as it came; None when no answer came."""
+        sent = {CORRELATION_HEADER: correlation_id.get() or ""} | (headers or {})
+        try:
+            return self.http.get(path, params=params, headers=sent)
+        except httpx.HTTPError:
+            return None
+
+
 class ServiceClients:
     """One client per service the portal fronts: discovery (applications, status, clues), identification (the
     public self-check, cases), assistance, gradual_exit and followup (the staff side)."""
 
-    NAMES = ("discovery", "identification", "assistance", "gradual_exit", "followup")
+    NAMES = ("discovery", "identification", "assistance", "gradual_exit", "followup", "oversight")
 
     def __init__(self, discovery: ServiceClient, identification: ServiceClient, assistance: ServiceClient | None = None,
-                 gradual_exit: ServiceClient | None = None, followup: ServiceClient | None = None):
-        self.discovery, self.identification = discovery, identification
+                 gradual_exit: ServiceClient | None = None, followup: ServiceClient | None = None,
+                 oversight: ServiceClient | None = None):
+        self.discovery, self.identification, self.oversight = discovery, identification, oversight
         self.assistance, self.gradual_exit, self.followup = assistance, gradual_exit, followup
 
     @classmethod
