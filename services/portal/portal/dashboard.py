@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, Response
 from portal.clients import Answer, ServiceClients
 from portal.pages import clients, render
 from portal.staff.session import Officer, officer_headers, require_officer
+from shared.clock import china_time
 from shared.divisions import registry
 
 router = APIRouter(include_in_schema=False)
@@ -53,6 +54,12 @@ def chart_data(body: dict, lang: str) -> dict:
             "areas": [c.get("area") for c in children], "charts": charts}
 
 
+def period(request: Request, date_from: str | None, date_to: str | None) -> tuple[str, str]:
+    """oversight asks for both ends: by default the year so far (China time, from the injectable clock)."""
+    today = china_time(request.app.state.services.clock.now()).date()
+    return date_from or f"{today.year}-01-01", date_to or today.isoformat()
+
+
 def child_value(child: dict, key: str):
     return next((c.get("value") for c in child.get("kpis") or [] if c.get("key") == key), None)
 
@@ -62,6 +69,7 @@ def dashboard(request: Request, officer: CurrentOfficer, area: Area = None, date
         str | None, Query(alias="from", max_length=10, pattern=r"^\d{4}-\d{2}-\d{2}$")] = None,
               date_to: Annotated[str | None, Query(alias="to", max_length=10, pattern=r"^\d{4}-\d{2}-\d{2}$")] = None):
     area = area or officer.area
+    date_from, date_to = period(request, date_from, date_to)
     answer = load_kpis(clients(request), officer_headers(request, officer), area, date_from, date_to)
     lang = "en" if request.query_params.get("lang") == "en" or (
         "lang" not in request.query_params and request.cookies.get("lang") == "en") else "zh-CN"
@@ -82,6 +90,7 @@ def dashboard_csv(request: Request, officer: CurrentOfficer, area: Area = None, 
                                                        pattern=r"^\d{4}-\d{2}-\d{2}$")] = None):
     """oversight's CSV export of the same figures, with the officer's token (area-scoped by oversight)."""
     area = area or officer.area
+    date_from, date_to = period(request, date_from, date_to)
     got = clients(request).oversight.download("/api/v1/kpis.csv", params=kpi_params(area, date_from, date_to),
                                               headers=officer_headers(request, officer))
     if got is None:
