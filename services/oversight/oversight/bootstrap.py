@@ -6,6 +6,7 @@ from pathlib import Path
 from oversight import handlers
 from oversight.api.limits import RateLimiter
 from oversight.config import Settings
+from oversight.kpis import projection as kpi_projection
 from oversight.models import messaging, metadata
 from oversight.scheduled import check_deadlines
 from shared.clock import Clock
@@ -22,5 +23,6 @@ def build_runtime(settings: Settings | None = None, clock: Clock | None = None) 
         runtime.clock = clock
     runtime.services = handlers.Services(outbox=runtime.outbox, clock=runtime.clock)
     runtime.rate_limiter = RateLimiter(settings.public_rate_limit, settings.public_rate_window_seconds)
+    runtime.consumers.append(kpi_projection.consumer_spec())
     runtime.periodic.append(("deadlines", settings.deadline_check_seconds, check_deadlines))
     return runtime

@@ -5,6 +5,7 @@ from fastapi import FastAPI, Request
 
 from oversight.api.routes import public, router
 from oversight.bootstrap import build_runtime
+from oversight.kpis.routes import router as kpi_router
 from oversight.handlers import InvalidInput, NotFound, Refused
 from shared.clock import Clock
 from shared.runtime import ServiceRuntime
@@ -20,7 +21,7 @@ def create_app(runtime: ServiceRuntime | None = None, clock: Clock | None = None
                     "tracking number; the township or county office accepts or declines it within 15 days and "
                     "replies within 60 days of acceptance (once extendable by 30), as the 信访工作条例 sets. "
                     "监督：信访举报受理、办理期限与超期提醒。",
-        routers=[router, public], runtime=runtime, clock=clock, start_workers=start_workers)
+        routers=[router, public, kpi_router], runtime=runtime, clock=clock, start_workers=start_workers)
     app.state.services = runtime.services
 
     @app.exception_handler(NotFound)

@@ -64,3 +64,5 @@ class Petition(Base):
 messaging = define_messaging_tables(Base.metadata)
 audit_log = define_audit_table(Base.metadata)
 metadata = Base.metadata
+
+from oversight.kpis import tables as _kpi_tables  # noqa: E402,F401  (the KPI read model's table)
