@@ -242,7 +242,7 @@ def queue(request: Request, officer: CurrentOfficer, status: Annotated[str | Non
     answer = load_queue(clients(request), officer_headers(request, officer), status, overdue, (page - 1) * PER_PAGE)
     return render(request, "petition/queue.html", 503 if answer.unavailable else 200, officer=officer,
                   answer=answer, items=answer.body.get("items", []) if answer.ok else [],
-                  total=answer.body.get("total", 0), page=page, per_page=PER_PAGE, status=status, overdue=overdue,
+                  total=answer.body.get("total", 0), page=page, per_page=PER_PAGE, chosen_status=status, overdue=overdue,
                   statuses=STATUSES)
 
 
