@@ -62,8 +62,9 @@ def test_a_citizen_files_a_petition_in_the_portal_and_the_handler_accepts_and_re
         assert item["allowed_steps"] == ["accept", "decline"] and item["contact"]["name"] == "王五"
         assert item["attachments"] == [{"name": "照片.jpg", "size_bytes": 122880}]
 
-        too_short = petitions.send_step(clients, authorization, item["petition_id"], "reply", {"reply-reply": "好"})
-        assert too_short.answer.status == 409 and not too_short.errors  # a filed petition cannot be replied to
+        early = petitions.send_step(clients, authorization, item["petition_id"], "reply",
+                                    {"reply-reply": "经核实情况属实，已经处理完毕。"})
+        assert early.answer.status == 409 and not early.errors  # a filed petition cannot be replied to yet
         accepted = petitions.send_step(clients, authorization, item["petition_id"], "accept", {"accept-reason": "属实"})
         assert accepted.ok, accepted.answer.body
         assert accepted.answer.body["status"] == "accepted" and accepted.answer.body["reply_due_on"]
