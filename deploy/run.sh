@@ -40,7 +40,7 @@ trap cleanup INT TERM EXIT
 # the portal calls discovery and identification over HTTP
 export PORTAL_DISCOVERY_URL="${PORTAL_DISCOVERY_URL:-http://127.0.0.1:${DISCOVERY_PORT:-${PORTS[discovery]}}}"
 export PORTAL_IDENTIFICATION_URL="${PORTAL_IDENTIFICATION_URL:-http://127.0.0.1:${IDENTIFICATION_PORT:-${PORTS[identification]}}}"
-for dep in assistance gradual_exit followup; do
+for dep in assistance gradual_exit followup oversight; do
   var="PORTAL_${dep^^}_URL"; pvar="${dep^^}_PORT"; export "$var=${!var:-http://127.0.0.1:${!pvar:-${PORTS[$dep]}}}"
 done
 export POLICY_PREVIEW_URLS="${POLICY_PREVIEW_URLS:-assistance=http://127.0.0.1:${ASSISTANCE_PORT:-${PORTS[assistance]}},identification=http://127.0.0.1:${IDENTIFICATION_PORT:-${PORTS[identification]}}}"

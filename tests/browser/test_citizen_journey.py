@@ -286,7 +286,7 @@ def journey(page: Page, checks: Checks, portal: str, discovery: str, identificat
     # -- complaints ---------------------------------------------------------------------------------------
     page.get_by_role("link", name="投诉与求助").last.click()
     expect(heading).to_have_text("投诉与求助")
-    expect(page.locator("#petition-coming")).to_be_visible()
+    expect(page.locator("#petition-online")).to_be_visible()
     checks.page_ok("complaints")
 
     page.goto(portal + f"/status?application={number}")

@@ -50,6 +50,15 @@ class ServiceClient:
         return Answer(response.status_code, body if isinstance(body, dict) else {})
 
 
+    def download(self, path: str, *, params: dict | None = None, headers: dict | None = None) -> httpx.Response | None:
+        """A GET whose body is not JSON (a CSV export) passed through as it came; None when no answer came."""
+        sent = {CORRELATION_HEADER: correlation_id.get() or ""} | (headers or {})
+        try:
+            return self.http.get(path, params=params, headers=sent)
+        except httpx.HTTPError:
+            return None
+
+
 class ServiceClients:
     """One client per service the portal fronts: discovery (applications, status, clues), identification (the
     public self-check, cases), assistance, gradual_exit and followup (the staff side)."""
@@ -61,7 +70,7 @@ class ServiceClients:
                  oversight: ServiceClient | None = None):
         self.discovery, self.identification = discovery, identification
         self.assistance, self.gradual_exit, self.followup = assistance, gradual_exit, followup
-        self.oversight = oversight  # the access log (who looked at a household)
+        self.oversight = oversight  # petitions, KPIs, the access log
 
     @classmethod
     def from_settings(cls, settings, transport: httpx.BaseTransport | None = None) -> "ServiceClients":

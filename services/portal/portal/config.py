@@ -15,7 +15,7 @@ class Settings(ServiceSettings):
     gradual_exit_url: str = Field("http://127.0.0.1:8004",
                                   description="gradual_exit's base URL (participations, observation, exit reviews)")
     followup_url: str = Field("http://127.0.0.1:8005", description="followup's base URL (plans, check-ins)")
-    oversight_url: str = Field("http://127.0.0.1:8007", description="oversight's base URL (the access log)")
+    oversight_url: str = Field("http://127.0.0.1:8007", description="oversight's base URL (petitions, KPIs, the access log)")
     staff_token_minutes: int = Field(10, ge=1, le=60, description="lifetime of the service token the portal mints for "
                                                                   "a signed-in officer's calls (minted per request)")
     connect_timeout_seconds: float = Field(2.0, gt=0, le=60, description="httpx connect timeout to a service")

@@ -11,7 +11,9 @@ from fastapi.templating import Jinja2Templates
 from portal.i18n import china_minutes
 
 from portal.bootstrap import build_runtime
+from portal.dashboard import router as dashboard_router
 from portal.pages import router
+from portal.petitions import router as petitions_router
 from portal.staff import routes as staff_routes
 from portal.staff.form_pages import router as staff_forms_router
 from portal.staff.household_pages import router as household_router
@@ -33,7 +35,7 @@ def create_app(runtime: ServiceRuntime | None = None, clock: Clock | None = None
         description="The citizen's front door: what can I get (a self-check against identification's rules), the "
                     "online application with its receipt, and where it stands; server-rendered pages in Chinese "
                     "and English that load nothing from outside. 群众门户：政策自测、在线申请与回执、进度查询。",
-        routers=[router, work_router, staff_forms_router, household_router], runtime=runtime, clock=clock,
+        routers=[router, work_router, staff_forms_router, household_router, petitions_router, dashboard_router], runtime=runtime, clock=clock,
         start_workers=start_workers)
     app.state.services = runtime.services
     staff_routes.install(app)  # staff sign-in, sign-out, my account; the 403 page of a refused staff form

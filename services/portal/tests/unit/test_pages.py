@@ -307,11 +307,11 @@ def test_the_notices_page_asks_for_a_village(client, fake):
     assert page.status_code == 422 and 'href="#division-1"' in page.text and not fake.requests
 
 
-def test_the_complaints_page_gives_the_phone_and_office_hours_and_the_coming_petition_channel(client):
+def test_the_complaints_page_gives_the_phone_and_office_hours_and_the_petition_channel(client):
     page = client.get("/complaints")
     settings = client.app.state.runtime.settings
     assert page.status_code == 200 and f'href="tel:{settings.complaints_phone}"' in page.text
-    assert settings.complaints_hours in page.text and "网上信访渠道正在建设中" in page.text
+    assert settings.complaints_hours in page.text and 'href="/petitions/new"' in page.text
     assert 'href="/complaints"' in client.get("/").text, "every page's footer links to it"
 
 
