@@ -109,3 +109,7 @@ def apply(session: Session, svc, event: Event, only: list[Agreement] | None = No
 
 
 __all__ = ["apply", "source_types", "ROSTER_TYPES", "CONTENT_TYPE"]
+
+
+def repository_household(session: Session, household_id: str) -> Household | None:
+    return session.get(Household, household_id)
