@@ -67,8 +67,10 @@ def enrol(runtime, producer, prefix: str, hid: str, members: list[dict], program
     """The application first, and the enrolment once exchange has taken the members in (in production weeks pass
     between the two; here the topics race)."""
     send(producer, prefix, application(hid, members))
-    with_roster = lambda: runtime.session_factory().get(Household, hid)  # noqa: E731
-    wait_until(with_roster, timeout=60, message="the household in exchange's roster")
+    def with_roster():
+        with runtime.session_factory() as session:  # closed each time: the pool is small
+            return session.get(Household, hid) is not None
+    wait_until(with_roster, timeout=60, interval=0.3, message="the household in exchange's roster")
     send(producer, prefix, enrolment(hid, programmes))
 
 
