@@ -74,6 +74,10 @@ SEED_REQUESTS = {
     "oversight": lambda: [("POST", "/api/v1/public/petitions", {
         "category": "wrongly_missed", "division_code": "530102001001", "contact": {"phone": "13912345678"},
         "description": "村里一户老人独居，重病无收入，一直没有纳入低保。"})],
+    # a consent decision on the examples' household: the consent list and its audit trail get real rows
+    "exchange": lambda: [("POST", "/api/v1/households/0b8e7d6c-5a4f-4e3d-9c2b-1a0f9e8d7c6b/consents", {
+        "purpose": "employment_assistance", "decision": "granted", "division_code": "530102001001",
+        "method": "signed_form", "reference": "F-2026-001"})],
 }
 
 
