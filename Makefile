@@ -44,6 +44,7 @@ contracts: setup
 	$(PY) -m tests.contract.export_openapi
 	$(PY) -m tests.contract.export_asyncapi
 	$(PY) -m tests.contract.export_policy_requirements
+	$(PY) -m tests.contract.export_asyncapi_partners
 	$(PY) -m shared.broker_security export
 
 # DEMO_HOUSEHOLDS=3, DEMO_STOP=1 (stop after the demo instead of leaving the platform running)

@@ -6,4 +6,5 @@ CREATE DATABASE gradual_exit;
 CREATE DATABASE followup;
 CREATE DATABASE policy;
 CREATE DATABASE oversight;
+CREATE DATABASE exchange;
 CREATE DATABASE portal;

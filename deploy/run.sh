@@ -17,9 +17,9 @@ BOOTSTRAP="127.0.0.1:$KAFKA_PORT"
 export KAFKA_SECURITY="${KAFKA_SECURITY:-sasl}"
 export KAFKA_SECRETS="${KAFKA_SECRETS:-$ROOT/var/kafka-secrets}"
 case "$KAFKA_SECURITY" in sasl) KAFKA_PROTOCOL=SASL_PLAINTEXT ;; sasl_ssl) KAFKA_PROTOCOL=SASL_SSL ;; *) KAFKA_PROTOCOL=PLAINTEXT ;; esac
-declare -A PORTS=([portal]=8000 [discovery]=8001 [identification]=8002 [assistance]=8003 [gradual_exit]=8004 [followup]=8005 [policy]=8006 [oversight]=8007)
+declare -A PORTS=([portal]=8000 [discovery]=8001 [identification]=8002 [assistance]=8003 [gradual_exit]=8004 [followup]=8005 [policy]=8006 [oversight]=8007 [exchange]=8008)
 SERVICES=()
-for svc in discovery identification assistance gradual_exit followup policy oversight portal; do
+for svc in discovery identification assistance gradual_exit followup policy oversight exchange portal; do
   [ -f "services/$svc/$svc/main.py" ] && SERVICES+=("$svc")
 done
 mkdir -p var/log

@@ -29,7 +29,7 @@ from shared.kafka_io import DLT_SUFFIX, TOPIC_CONFIGS, KafkaSecurity, admin_clie
 ROOT = Path(__file__).resolve().parent.parent
 ACL_FILE = ROOT / "deploy" / "kafka" / "acls.json"
 DEPARTMENTS_FILE = ROOT / "deploy" / "kafka" / "partner-departments.txt"
-SERVICES = ["discovery", "identification", "assistance", "gradual_exit", "followup", "policy", "oversight", "portal"]
+SERVICES = ["discovery", "identification", "assistance", "gradual_exit", "followup", "policy", "oversight", "exchange", "portal"]
 SUPER_USERS = ["admin", "broker"]
 MECHANISM = "SCRAM-SHA-512"
 INBOUND = "partner.signal."  # partner.signal.<department>: written only by that department's principal

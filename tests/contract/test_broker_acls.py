@@ -21,6 +21,8 @@ def test_only_an_owner_writes_a_topic_and_every_consumer_reads_it():
         assert writes == set(owned) | {t + DLT_SUFFIX for t in consumed}, principal
         assert reads == set(consumed), principal
         for topic in owned:  # topics are <owner>.<aggregate>: nobody else writes them
+            if principal == "exchange" and topic.startswith("partner.") and not topic.startswith(bs.INBOUND):
+                continue  # exchange owns the outbound partner.<department>.<stream> topics (checked below)
             assert topic.split(".")[0] == principal
         assert not perms["topic_prefixes"], "a service has no wildcard on topics"
         assert list(perms["group_prefixes"]) == [f"{principal}."]
@@ -59,3 +61,19 @@ def test_the_topic_says_the_department_of_a_signal():
 def test_every_service_of_the_tree_has_a_principal():
     from tests.services import SERVICES
     assert sorted(bs.SERVICES) == sorted(SERVICES), "a new service needs its place in shared.broker_security.SERVICES"
+
+
+def test_exchange_writes_each_agreements_stream_and_only_that_department_reads_it():
+    import sys
+    sys.path.insert(0, str(bs.ROOT / "services" / "exchange"))
+    from exchange.bootstrap import AGREEMENTS_DIR
+    from exchange.domain.agreements import load_agreements
+    table = bs.build_table()
+    exchange = table["principals"]["exchange"]["topics"]
+    for agreement in load_agreements(AGREEMENTS_DIR):
+        topic = agreement.topic()
+        assert "WRITE" in exchange[topic], topic
+        readers = [p for p, perms in table["principals"].items()
+                   if any(topic.startswith(prefix) and "READ" in ops for prefix, ops in perms["topic_prefixes"].items())
+                   or "READ" in perms["topics"].get(topic, [])]
+        assert readers == [bs.partner_principal(agreement.department)], topic

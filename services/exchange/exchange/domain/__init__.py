@@ -1,0 +1,1 @@
+"""exchange's pure rules: agreements, consent and the projection of internal events onto partner streams."""
