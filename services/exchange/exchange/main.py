@@ -6,6 +6,8 @@ from fastapi import FastAPI, Request
 from exchange.api.routes import router
 from exchange.bootstrap import build_runtime
 from exchange.handlers import InvalidInput, NotFound
+from exchange.webhooks.api import jwks_router
+from exchange.webhooks.signing import load_or_create
 from shared.clock import Clock
 from shared.runtime import ServiceRuntime
 from shared.web import api_error, create_service_app
@@ -18,7 +20,7 @@ def create_app(runtime: ServiceRuntime | None = None, clock: Clock | None = None
         description="Partner exchange: projects the internal events onto one minimised stream per partner department "
                     "and data-sharing agreement (topics partner.<department>.<stream>), respecting each household's "
                     "consent per purpose. 数据共享：按共享协议向协作部门推送最小必要数据，尊重家庭的授权同意。",
-        routers=[router], runtime=runtime, clock=clock, start_workers=start_workers)
+        routers=[router, jwks_router(lambda: [load_or_create(runtime.settings.webhook_key_path)])], runtime=runtime, clock=clock, start_workers=start_workers)
     app.state.services = runtime.services
 
     @app.exception_handler(NotFound)
