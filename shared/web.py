@@ -333,7 +333,8 @@ def create_service_app(*, service: str, title: str, description: str, routers: l
         if start_workers:
             runtime.start_workers()
         yield
-        runtime.stop_workers()
+        if start_workers:  # workers someone else started (a test's runtime, a worker process) are theirs to stop
+            runtime.stop_workers()
 
     app = FastAPI(title=title, version="1.0.0", description=description, lifespan=lifespan, docs_url=None,
                   redoc_url=None)
