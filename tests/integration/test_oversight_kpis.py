@@ -88,7 +88,7 @@ def test_kpis_of_a_synthetic_county_match_the_events_and_survive_a_rebuild(
 
     rebuilt = processes("oversight", "api", service_env(
         "oversight", databases.create("oversight"), kafka_bootstrap, topic_prefix, **training,
-        consumer_group=f"{topic_prefix}oversight-rebuild"))
+        consumer_group=f"{topic_prefix}oversight.rebuild"))  # within the principal's groups (oversight.*)
     again = wait_until(lambda: (lambda b: b if b == kpis(urls["oversight"]) else None)(kpis(rebuilt.url)),
                        timeout=120, interval=1.0, message="the rebuilt read model to give the same KPIs")
     assert again == kpis(urls["oversight"])
