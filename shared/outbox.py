@@ -174,6 +174,10 @@ class OutboxRelay:
                 except Exception as exc:  # broker or database away: keep the rows, retry with back-off
                     log.warning("outbox relay could not publish; will retry", extra={"error": str(exc)})
                     self.release_leadership()
+                    try:  # the gauge must grow while the broker is away, which is when an operator looks at it
+                        self.backlog()
+                    except Exception:  # the database is away too: the last value stands
+                        pass
                     stop.wait(backoff)
                     backoff = min(max_backoff_s, backoff * 2)
         finally:
