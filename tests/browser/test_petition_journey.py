@@ -78,8 +78,10 @@ def test_a_citizen_files_a_petition_and_reads_its_status_and_a_county_officer_op
             if page.locator("#db-children").count():
                 expect(page.locator("#db-charts canvas").first).to_be_visible()
                 page.screenshot(path=str(DOCS / "dashboard-county.png"), full_page=True)
+                above = page.locator(".crumbs li").count()  # province … county
                 page.locator("#db-children tbody a").first.click()
-                expect(page.locator(".crumbs li")).to_have_count(2)
+                expect(page.locator(".crumbs li")).to_have_count(above + 1)  # one level down
+                expect(page.locator("#db-kpis")).to_be_visible()
             else:
                 page.screenshot(path=str(DOCS / "dashboard-county.png"), full_page=True)
             assert checks.outside == [], checks.outside
