@@ -383,11 +383,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=None)
     for service in SERVICES:
         parser.add_argument(f"--{service.replace('_', '-')}", default=f"http://127.0.0.1:{DEFAULT_PORTS[service]}")
-    # make run and the tests pass every service's URL; the demo does not call these three (the households use the
-    # shipped policy versions; the portal is for people; nobody petitions in the demo)
+    # make run and the tests pass every service's URL; the demo does not call these four (the households use the
+    # shipped policy versions; the portal is for people; nobody petitions in the demo; exchange only listens)
     parser.add_argument("--policy", default=None, help="accepted and unused")
     parser.add_argument("--oversight", default=None, help="accepted and unused")
     parser.add_argument("--portal", default=None, help="accepted and unused")
+    parser.add_argument("--exchange", default=None, help="accepted and unused")
     args = parser.parse_args(argv)
     if not 1 <= args.households <= 50:
         parser.error("--households must be 1 to 50")
