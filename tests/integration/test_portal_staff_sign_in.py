@@ -23,7 +23,7 @@ def test_an_officer_signs_in_reads_their_account_and_signs_out(kafka_bootstrap, 
     url = databases.create("portal")
     engine = create_engine(url)
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version_portal")).scalar() == "0003"  # the newest revision: staff accounts (0002), then the household file (0003)
+        assert conn.execute(text("SELECT version_num FROM alembic_version_portal")).scalar() == "0004_access"  # the newest revision: staff accounts (0002), the household file (0003), the access log (0004_access)
 
     env = service_env("portal", url, kafka_bootstrap, topic_prefix)
     added = officers(env, "add", "--login", "Zhang.Township", "--role", "township", "--area", "530102001",

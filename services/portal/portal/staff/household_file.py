@@ -170,6 +170,19 @@ NOT_HOUSEHOLD: dict[str, str] = {
     # reaches the file as the clue (漏保) or the re-check (错保, identification.recheck.opened) it opens.
     **{f"oversight.petition.{step}": "a petition; its effect on a household comes as the clue or re-check it opens"
        for step in ("filed", "accepted", "declined", "extended", "replied", "overdue")},
+    # Who read a household's data: oversight's access log lists it for county officers (an access is not a step of
+    # the household's case, and listing reads in the file would itself expose who is being looked at).
+    **{f"{service}.access.recorded": "a read of the household's data, listed by oversight's access log"
+       for service in ("discovery", "identification", "portal")},
+    # An audit sample re-checks files; its outcome stays with the auditors (oversight's accuracy figures).
+    **{f"oversight.sample.{step}": "an accuracy audit of sampled files, kept by oversight"
+       for step in ("drawn", "file_assigned", "file_checked")},
+    "exchange.consent.recorded": "the household's consent to data sharing, kept and listed by exchange "
+                                 "(GET /api/v1/households/{id}/consents); not yet shown in the file",
+    # The economic-status check belongs to the case page (its facts with their sources and the discrepancies);
+    # the file shows the assessment that they prefill.
+    **{f"identification.verification.{step}": "an economic-status check of a case, shown on the case page"
+       for step in ("requested", "answered", "overdue")},
 }
 
 # Summary values read as codes: the page shows `hh.code.<name>.<value>` when the catalogue has it, programmes by name.
