@@ -10,6 +10,8 @@ cd "$ROOT"
 export KAFKA_PORT="${TEST_KAFKA_PORT:-19092}"
 export KAFKA_DATA="$ROOT/var/kafka-test-$KAFKA_PORT"
 export KAFKA_SECURITY="${KAFKA_SECURITY:-sasl}"
+# every test makes its own prefixed topics (thousands by the end, with their DLTs): 512m ran out at a fifth of the suite
+export KAFKA_HEAP="${KAFKA_HEAP:-2g}"
 export KAFKA_SECRETS="$KAFKA_DATA-secrets"
 "$ROOT/deploy/kafka.sh" stop >/dev/null 2>&1 || true
 rm -rf "$KAFKA_DATA" "$KAFKA_SECRETS"
